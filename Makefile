@@ -1,0 +1,37 @@
+# Two entry points (see README): `make bench` runs the comparison, `make test` the tests.
+# Both bootstrap tox into .venvs/tox first; tox then builds every environment it needs.
+PYTHON ?= python3
+TOX_VENV := .venvs/tox
+TOX := $(TOX_VENV)/bin/tox
+# pyenv's python3.10 shim fails unless 3.10 is active, so find the real binary.
+WASM_INTEROP_PY310 ?= $(or $(shell ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1),python3.10)
+export WASM_INTEROP_PY310
+# Debian packages the tests use when present: the guest toolchain (rebuild check).
+SYSTEM_PACKAGES := rustc libstd-rust-dev-wasm32 lld
+
+.PHONY: bench test lint system-deps
+
+bench: $(TOX)
+	$(TOX) -e bench -- $(ARGS)
+
+test: $(TOX) system-deps
+	$(TOX) -e tests-py310,tests,lint
+
+lint: $(TOX)
+	$(TOX) -e lint
+
+$(TOX):
+	$(PYTHON) -m venv $(TOX_VENV)
+	$(TOX_VENV)/bin/pip install --quiet --disable-pip-version-check 'tox>=4.11,<5'
+
+# Installs missing Debian packages when run as root with apt; otherwise the tests that need
+# them skip and say why.
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian packages: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else \
+		echo "note: not installing $$missing (needs root and apt-get); tests that need them will skip"; \
+	fi

@@ -1,0 +1,44 @@
+"""The committed guest bytes: what they export, and that the source still builds to them."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+import guest
+from guest import build
+from runtimes.wasm_binary import summarize
+
+ARTICLE_EXPORTS = {"memory": "memory", "no_op": "func", "add_numbers": "func", "allocate": "func",
+                   "deallocate": "func", "reverse_string_in_place": "func", "sum_array": "func"}
+
+
+def test_article_exports_what_the_article_calls_and_imports_nothing() -> None:
+    summary = summarize(guest.get("article").wasm)
+    assert ARTICLE_EXPORTS.items() <= summary.exports.items()
+    assert summary.imports == []
+    assert summary.memory_pages and summary.memory_pages >= 17
+
+
+def test_sha256_is_of_the_committed_bytes() -> None:
+    g = guest.get("article")
+    assert g.sha256 == hashlib.sha256(g.path.read_bytes()).hexdigest()
+
+
+def test_unknown_guest_is_a_clear_error() -> None:
+    with pytest.raises(guest.GuestError, match="unknown guest 'artcle'"):
+        guest.get("artcle")
+
+
+@pytest.mark.parametrize("name", list(guest.GUESTS))
+def test_source_rebuilds_to_the_committed_bytes(name: str, tmp_path: Path) -> None:
+    rustc, version = build.toolchain()
+    if rustc is None:
+        pytest.skip(version)
+    if version != build.PINNED_RUSTC:
+        pytest.skip(f"{version} is not {build.PINNED_RUSTC}, which built the committed bytes")
+    g = guest.get(name)
+    fresh = build.build(g, rustc, tmp_path / f"{name}.wasm")
+    assert fresh == g.path.read_bytes(), f"guest/{name}.wasm is stale: run python -m guest.build"

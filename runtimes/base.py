@@ -1,0 +1,210 @@
+"""The one interface every runtime adapter implements.
+
+The split follows wazero's Runtime/Module and sightglass's compile/instantiate/execute phases:
+a ``Runtime`` compiles bytes to an opaque module and instantiates it (with host imports) into
+an ``Instance``; an ``Instance`` hands out exports as plain Python callables (the binding's own
+objects where possible, so timing measures the binding, not a wrapper of ours) and its linear
+``Memory``. What an adapter cannot do is declared in ``capabilities``; scenarios check them
+first so an unsupported cell reads "not supported" instead of crashing.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+ValType = Literal["i32", "i64", "f32", "f64"]
+
+
+class Capability(str, enum.Enum):
+    """Things a scenario may need that not every runtime offers."""
+
+    ANY_MODULE = "any_module"  # runs any valid module (the python baseline knows only our guests)
+    MEMORY = "memory"  # read/write an exported linear memory from the host
+    HOST_IMPORTS = "host_imports"  # instantiate with Python functions as imports
+
+
+@dataclass(frozen=True)
+class HostFunction:
+    """A Python callable offered to the guest as an import, with its wasm signature."""
+
+    fn: Callable[..., Any]
+    params: tuple[ValType, ...] = ()
+    results: tuple[ValType, ...] = ()
+
+
+Imports = Mapping[str, Mapping[str, HostFunction]]
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a runtime can be used in this interpreter, and if not, why (one line)."""
+
+    available: bool
+    reason: str = ""
+
+
+class WasmError(Exception):
+    """Base of the framework's errors about a guest; ``kind`` names the category."""
+
+    kind: ClassVar[str] = "error"
+
+
+class CompileError(WasmError):
+    """The bytes are not a valid module for this runtime."""
+
+    kind = "compile"
+
+
+class LinkError(WasmError):
+    """Instantiation failed: a missing or mistyped import, or a start function that trapped."""
+
+    kind = "link"
+
+
+class ExportNotFound(WasmError):
+    """The instance has no export of that name (or it is not a function/memory)."""
+
+    kind = "export"
+
+
+class Trap(WasmError):
+    """The guest trapped (unreachable, out of bounds, ...) or was interrupted."""
+
+    kind = "trap"
+
+
+class RuntimeUnavailable(WasmError):
+    """The runtime cannot be loaded in this interpreter; the message is the reason."""
+
+    kind = "unavailable"
+
+
+class Memory(ABC):
+    """A guest's linear memory as the binding exposes it (offsets are guest addresses)."""
+
+    @abstractmethod
+    def read(self, offset: int, length: int) -> bytes:
+        """Copy ``length`` bytes at ``offset`` out of guest memory (IndexError if out of bounds)."""
+
+    @abstractmethod
+    def write(self, offset: int, data: bytes) -> None:
+        """Copy ``data`` into guest memory at ``offset`` (IndexError if out of bounds)."""
+
+    @abstractmethod
+    def size(self) -> int:
+        """Current size in bytes."""
+
+
+class Instance(ABC):
+    """An instantiated module."""
+
+    @abstractmethod
+    def export(self, name: str) -> Callable[..., Any]:
+        """The exported function ``name`` as a callable taking wasm values.
+
+        Raises ``ExportNotFound``. The callable is the cheapest one the adapter's binding path
+        offers; calling it may raise the binding's own exceptions (see ``Runtime.explain``).
+        """
+
+    @abstractmethod
+    def memory(self, name: str = "memory") -> Memory:
+        """The exported memory ``name``; raises ``ExportNotFound``."""
+
+
+@dataclass(frozen=True)
+class RuntimeInfo:
+    """Provenance recorded with every result of a runtime."""
+
+    name: str
+    package: str
+    version: str
+    compiler: str
+    binding: str  # how calls and memory are reached (shipped API, raw C API, ...)
+    interpreter: str = field(default_factory=lambda: interpreter_label())
+
+    def as_metadata(self) -> dict[str, str]:
+        return {
+            "runtime": self.name,
+            "runtime_package": self.package,
+            "runtime_version": self.version,
+            "compiler": self.compiler,
+            "binding": self.binding,
+            "interpreter": self.interpreter,
+        }
+
+
+def interpreter_label() -> str:
+    """``cpython-3.10.13``: which interpreter ran something, as recorded everywhere."""
+    impl = sys.implementation.name
+    v = sys.version_info
+    return f"{impl}-{v.major}.{v.minor}.{v.micro}"
+
+
+class Runtime(ABC):
+    """A Wasm runtime reached from Python, behind the framework's interface.
+
+    Subclasses set the class attributes, implement ``_load`` (import the binding: called only
+    when ``availability()`` said yes) and the abstract methods. Constructing one for an
+    unavailable runtime raises ``RuntimeUnavailable`` with the reason.
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]]
+
+    _availability: ClassVar[Availability | None] = None
+
+    @classmethod
+    def availability(cls) -> Availability:
+        """Cached; never raises and never lets a crashing import take the process down."""
+        if cls.__dict__.get("_availability") is None:
+            try:
+                cls._availability = cls._check_availability()
+            except Exception as exc:
+                cls._availability = Availability(False, f"{type(exc).__name__}: {exc}")
+        return cls._availability  # type: ignore[return-value]
+
+    @classmethod
+    @abstractmethod
+    def _check_availability(cls) -> Availability:
+        """Try to load the binding; return why not when it cannot be used here."""
+
+    def __init__(self) -> None:
+        avail = self.availability()
+        if not avail.available:
+            raise RuntimeUnavailable(f"{self.name}: {avail.reason}")
+
+    @property
+    @abstractmethod
+    def info(self) -> RuntimeInfo:
+        """Name, package version, compiler and binding path of this runtime."""
+
+    def supports(self, needed: frozenset[Capability]) -> bool:
+        return needed <= self.capabilities
+
+    @abstractmethod
+    def compile(self, wasm: bytes) -> Any:
+        """Compile bytes into a module handle; raises ``CompileError``."""
+
+    @abstractmethod
+    def instantiate(self, module: Any, imports: Imports | None = None) -> Instance:
+        """Instantiate a compiled module; raises ``LinkError`` (``Trap`` from a start function)."""
+
+    def load(self, wasm: bytes, imports: Imports | None = None) -> Instance:
+        """Compile and instantiate in one step."""
+        return self.instantiate(self.compile(wasm), imports)
+
+    def explain(self, exc: BaseException) -> WasmError:
+        """Map an exception raised by a guest call to the framework's error types.
+
+        Adapters override this to recognise their binding's trap exceptions; unknown
+        exceptions become a ``Trap`` carrying the original type and message.
+        """
+        if isinstance(exc, WasmError):
+            return exc
+        return Trap(f"{type(exc).__name__}: {exc}")

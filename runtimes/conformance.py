@@ -1,0 +1,211 @@
+"""The conformance suite every runtime adapter must pass, built-in or plugin.
+
+A plugin package runs it against its own adapter with three lines of pytest:
+
+    from runtimes.conformance import ConformanceSuite
+
+    class TestMyRuntime(ConformanceSuite):
+        runtime_name = "my-runtime"
+
+An unavailable runtime is skipped with its reason, unless its name is listed in the
+``WASM_INTEROP_REQUIRE`` environment variable (comma-separated), where it fails instead: CI
+sets it so that a runtime that silently stopped loading cannot pass as "skipped".
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+import guest
+import runtimes
+from runtimes.base import (
+    Availability,
+    Capability,
+    CompileError,
+    ExportNotFound,
+    HostFunction,
+    LinkError,
+    Runtime,
+    RuntimeInfo,
+    Trap,
+)
+
+REQUIRE_VAR = "WASM_INTEROP_REQUIRE"
+
+TRAP_WAT = """(module
+  (func (export "boom") unreachable)
+  (func (export "div") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s))"""
+
+IMPORT_WAT = """(module
+  (import "env" "mul" (func $mul (param i32 i32) (result i32)))
+  (import "env" "log" (func $log (param i32)))
+  (func (export "twice_mul") (param i32 i32) (result i32)
+    local.get 0 i32.const 1 i32.add call $log
+    local.get 0 local.get 1 call $mul i32.const 2 i32.mul))"""
+
+
+def wat(text: str) -> bytes:
+    """Assemble WAT with wasmtime's assembler (wasmtime is a core dependency)."""
+    wasmtime = pytest.importorskip("wasmtime")
+    return bytes(wasmtime.wat2wasm(text))
+
+
+def required() -> set[str]:
+    return {n.strip() for n in os.environ.get(REQUIRE_VAR, "").split(",") if n.strip()}
+
+
+class ConformanceSuite:
+    """Subclass with ``runtime_name`` set (or a ``runtime_name`` fixture) to test an adapter."""
+
+    runtime_name: str = ""
+
+    @pytest.fixture
+    def runtime_cls(self) -> type[Runtime]:
+        cls = runtimes.get(self.runtime_name)
+        avail = cls.availability()
+        if not avail.available:
+            if self.runtime_name in required():
+                pytest.fail(f"{self.runtime_name} is required here but unavailable: {avail.reason}")
+            pytest.skip(f"{self.runtime_name} unavailable: {avail.reason}")
+        return cls
+
+    @pytest.fixture
+    def runtime(self, runtime_cls: type[Runtime]) -> Runtime:
+        return runtime_cls()
+
+    @pytest.fixture
+    def article(self, runtime: Runtime) -> Any:
+        return runtime.load(guest.get("article").wasm)
+
+    def _needs(self, runtime: Runtime, cap: Capability) -> None:
+        if cap not in runtime.capabilities:
+            pytest.skip(f"{runtime.name} does not declare {cap.value}")
+
+    # -- identity -----------------------------------------------------------------------
+    def test_registered_under_its_name(self, runtime_cls: type[Runtime]) -> None:
+        assert runtime_cls.name == self.runtime_name
+        assert runtime_cls.summary.strip()
+
+    def test_availability_is_cached_and_typed(self, runtime_cls: type[Runtime]) -> None:
+        first = runtime_cls.availability()
+        assert isinstance(first, Availability) and first.available
+        assert runtime_cls.availability() is first
+
+    def test_info_names_package_version_and_interpreter(self, runtime: Runtime) -> None:
+        info = runtime.info
+        assert isinstance(info, RuntimeInfo)
+        assert info.name == self.runtime_name
+        for value in (info.package, info.version, info.compiler, info.binding):
+            assert value.strip()
+        assert info.interpreter.startswith(("cpython-", "pypy-"))
+        assert all(isinstance(v, str) and v for v in info.as_metadata().values())
+
+    def test_capabilities_are_known(self, runtime: Runtime) -> None:
+        assert runtime.capabilities <= set(Capability)
+
+    # -- the article's guest --------------------------------------------------------------
+    def test_no_op_returns_nothing(self, article: Any) -> None:
+        assert article.export("no_op")() is None
+
+    def test_add_numbers_and_i32_wrapping(self, article: Any) -> None:
+        add = article.export("add_numbers")
+        assert add(10, 20) == 30
+        assert add(-7, 3) == -4
+        assert add(2**31 - 1, 1) == -(2**31)
+
+    def test_exports_are_reusable_callables(self, article: Any) -> None:
+        add = article.export("add_numbers")
+        assert [add(i, i) for i in range(5)] == [0, 2, 4, 6, 8]
+
+    def test_memory_round_trip_and_guest_work(self, runtime: Runtime, article: Any) -> None:
+        self._needs(runtime, Capability.MEMORY)
+        mem = article.memory()
+        assert mem.size() >= 17 * 65536
+        data = b"hello, wasm \x00\xff"
+        ptr = article.export("allocate")(len(data))
+        assert 0 < ptr < mem.size()
+        mem.write(ptr, data)
+        assert bytes(mem.read(ptr, len(data))) == data
+        article.export("reverse_string_in_place")(ptr, len(data))
+        assert bytes(mem.read(ptr, len(data))) == data[::-1]
+        article.export("deallocate")(ptr, len(data))
+
+    def test_sum_array_wraps(self, runtime: Runtime, article: Any) -> None:
+        self._needs(runtime, Capability.MEMORY)
+        values = [2**31 - 1, 1, -5, 7]
+        raw = b"".join(v.to_bytes(4, "little", signed=True) for v in values)
+        ptr = article.export("allocate")(len(raw))
+        article.memory().write(ptr, raw)
+        assert article.export("sum_array")(ptr, len(values)) == -(2**31) + 2
+
+    def test_large_allocation_grows_memory(self, runtime: Runtime, article: Any) -> None:
+        self._needs(runtime, Capability.MEMORY)
+        mem = article.memory()
+        before = mem.size()
+        ptr = article.export("allocate")(4 * before)
+        assert mem.size() >= ptr + 4 * before > before
+        mem.write(ptr + 4 * before - 3, b"end")
+        assert bytes(mem.read(ptr + 4 * before - 3, 3)) == b"end"
+
+    def test_memory_bounds_raise_index_error(self, runtime: Runtime, article: Any) -> None:
+        self._needs(runtime, Capability.MEMORY)
+        mem = article.memory()
+        with pytest.raises(IndexError):
+            mem.read(mem.size() - 2, 4)
+        with pytest.raises(IndexError):
+            mem.write(mem.size() - 2, b"four")
+
+    def test_instances_do_not_share_memory(self, runtime: Runtime) -> None:
+        self._needs(runtime, Capability.MEMORY)
+        module = runtime.compile(guest.get("article").wasm)
+        a, b = runtime.instantiate(module), runtime.instantiate(module)
+        a.memory().write(70_000, b"only-a")
+        assert bytes(b.memory().read(70_000, 6)) == b"\0" * 6
+
+    def test_missing_exports_are_named(self, article: Any) -> None:
+        with pytest.raises(ExportNotFound, match="sum_arrays"):
+            article.export("sum_arrays")
+        with pytest.raises(ExportNotFound):
+            article.memory("no_such_memory")
+
+    # -- bad modules and failing guests ---------------------------------------------------
+    @pytest.mark.parametrize("bad", [b"", b"not wasm at all", b"\0asm\x01\0\0\0\x01\xff\xff"])
+    def test_bad_bytes_raise_compile_error(self, runtime: Runtime, bad: bytes) -> None:
+        with pytest.raises(CompileError):
+            runtime.compile(bad)
+
+    def test_truncated_module_raises_compile_error(self, runtime: Runtime) -> None:
+        wasm = guest.get("article").wasm
+        with pytest.raises(CompileError):
+            runtime.compile(wasm[: len(wasm) // 2])
+
+    def test_trap_is_explained(self, runtime: Runtime) -> None:
+        self._needs(runtime, Capability.ANY_MODULE)
+        inst = runtime.load(wat(TRAP_WAT))
+        with pytest.raises(Exception) as info:
+            inst.export("boom")()
+        err = runtime.explain(info.value)
+        assert isinstance(err, Trap) and "unreachable" in str(err).lower()
+        with pytest.raises(Exception) as info:
+            inst.export("div")(1, 0)
+        assert "divi" in str(runtime.explain(info.value)).lower()
+        assert inst.export("div")(7, 2) == 3  # the instance survives a trap
+
+    def test_host_imports_are_called(self, runtime: Runtime) -> None:
+        self._needs(runtime, Capability.HOST_IMPORTS)
+        self._needs(runtime, Capability.ANY_MODULE)
+        seen: list[int] = []
+        inst = runtime.load(wat(IMPORT_WAT), {"env": {
+            "mul": HostFunction(lambda a, b: a * b, ("i32", "i32"), ("i32",)),
+            "log": HostFunction(seen.append, ("i32",), ()),
+        }})
+        assert inst.export("twice_mul")(6, 7) == 84
+        assert seen == [7]
+
+    def test_missing_import_is_a_link_error(self, runtime: Runtime) -> None:
+        self._needs(runtime, Capability.ANY_MODULE)
+        with pytest.raises(LinkError, match=r"mul|log|import"):
+            runtime.load(wat(IMPORT_WAT))

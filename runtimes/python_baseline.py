@@ -1,0 +1,146 @@
+"""The host-language baseline: the guest's exports written in plain Python.
+
+It runs no wasm. "Compiling" parses the module (so bad bytes fail as they do elsewhere) and
+"instantiating" gives a bytearray as linear memory plus a Python implementation of each
+export the module declares, so every scenario drives it through exactly the same code as the
+real runtimes. Its numbers answer "what would this cost if I just wrote it in Python?", the
+article's host-language baseline, and run on every interpreter used so interpreter speed can
+be told apart from runtime overhead.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from runtimes.base import (
+    Availability,
+    Capability,
+    CompileError,
+    ExportNotFound,
+    Imports,
+    Instance,
+    LinkError,
+    Memory,
+    Runtime,
+    RuntimeInfo,
+)
+from runtimes.wasm_binary import PAGE, MalformedModule, ModuleSummary, summarize
+
+_ALIGN = 8
+
+
+def _wrap_i32(x: int) -> int:
+    return ((x + 0x8000_0000) & 0xFFFF_FFFF) - 0x8000_0000
+
+
+class BytearrayMemory(Memory):
+    def __init__(self, pages: int) -> None:
+        self.data = bytearray(pages * PAGE)
+
+    def _check(self, offset: int, length: int) -> None:
+        if offset < 0 or length < 0 or offset + length > len(self.data):
+            raise IndexError("out of bounds memory access")
+
+    def read(self, offset: int, length: int) -> bytes:
+        self._check(offset, length)
+        return bytes(self.data[offset:offset + length])
+
+    def write(self, offset: int, data: bytes) -> None:
+        self._check(offset, len(data))
+        self.data[offset:offset + len(data)] = data
+
+    def size(self) -> int:
+        return len(self.data)
+
+
+class ArticleGuest:
+    """The article's exports (see guest/article/lib.rs), same semantics, in Python."""
+
+    def __init__(self, memory: BytearrayMemory) -> None:
+        self.mem = memory
+        self._next = PAGE  # the bump pointer; page 0 stays unused like a guest's stack/data
+        self._free: dict[int, list[int]] = {}
+
+    def no_op(self) -> None:
+        pass
+
+    def add_numbers(self, a: int, b: int) -> int:
+        return _wrap_i32(a + b)
+
+    def allocate(self, size: int) -> int:
+        cap = -(-max(size, 1) // _ALIGN) * _ALIGN
+        free = self._free.get(cap)
+        if free:
+            return free.pop()
+        ptr = self._next
+        self._next += cap
+        if self._next > len(self.mem.data):  # grow by whole pages, like memory.grow
+            self.mem.data.extend(bytes(-(-(self._next - len(self.mem.data)) // PAGE) * PAGE))
+        return ptr
+
+    def deallocate(self, ptr: int, capacity: int) -> None:
+        cap = -(-max(capacity, 1) // _ALIGN) * _ALIGN
+        self._free.setdefault(cap, []).append(ptr)
+
+    def reverse_string_in_place(self, ptr: int, length: int) -> None:
+        data = self.mem.data
+        data[ptr:ptr + length] = data[ptr:ptr + length][::-1]
+
+    def sum_array(self, ptr: int, length: int) -> int:
+        with memoryview(self.mem.data) as view, view[ptr:ptr + 4 * length] as part:
+            if sys.byteorder == "little":
+                with part.cast("i") as ints:
+                    return _wrap_i32(sum(ints))
+            return _wrap_i32(sum(int.from_bytes(part[i:i + 4], "little", signed=True)
+                                 for i in range(0, len(part), 4)))
+
+
+class PythonInstance(Instance):
+    def __init__(self, summary: ModuleSummary, guest_class: type[ArticleGuest]) -> None:
+        self._summary = summary
+        self._memory = BytearrayMemory(summary.memory_pages or 1)
+        self._guest = guest_class(self._memory)
+
+    def export(self, name: str) -> Callable[..., Any]:
+        if self._summary.exports.get(name) != "func":
+            raise ExportNotFound(f"export not found: {name}")
+        fn = getattr(self._guest, name, None)
+        if fn is None or name.startswith("_"):
+            raise ExportNotFound(f"export {name} has no Python implementation in the baseline")
+        return fn
+
+    def memory(self, name: str = "memory") -> Memory:
+        if self._summary.exports.get(name) != "memory":
+            raise ExportNotFound(f"export not found: {name}")
+        return self._memory
+
+
+class PythonBaseline(Runtime):
+    name = "python"
+    summary = "the guest's exports in plain Python over a bytearray (host-language baseline)"
+    capabilities = frozenset({Capability.MEMORY})
+    guest_class: type[ArticleGuest] = ArticleGuest
+
+    @classmethod
+    def _check_availability(cls) -> Availability:
+        return Availability(True)
+
+    @property
+    def info(self) -> RuntimeInfo:
+        return RuntimeInfo(self.name, "python", platform.python_version(), "none (interpreted)",
+                           "plain Python functions over a bytearray")
+
+    def compile(self, wasm: bytes) -> ModuleSummary:
+        try:
+            return summarize(wasm)
+        except MalformedModule as exc:
+            raise CompileError(str(exc)) from None
+
+    def instantiate(self, module: ModuleSummary, imports: Imports | None = None) -> Instance:
+        for mod, name, kind in module.imports:
+            if kind == "func" and name not in (imports or {}).get(mod, {}):
+                raise LinkError(f"unknown import: {mod}.{name}")
+        return PythonInstance(module, self.guest_class)

@@ -1,0 +1,107 @@
+"""Just enough of the wasm binary format to list a module's exports, imports and memory.
+
+Used by the python baseline (which runs no wasm, but must refuse what is not a module and
+know which exports the guest declares) and by error messages that name what a module lacks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
+PAGE = 65536
+
+
+class MalformedModule(ValueError):
+    """The bytes are not a (complete) wasm module."""
+
+
+@dataclass
+class ModuleSummary:
+    exports: dict[str, str] = field(default_factory=dict)  # name -> kind
+    imports: list[tuple[str, str, str]] = field(default_factory=list)  # (module, name, kind)
+    memory_pages: int | None = None  # initial pages of the first defined memory
+
+
+class _Reader:
+    def __init__(self, data: bytes, pos: int = 0, end: int | None = None) -> None:
+        self.data, self.pos = data, pos
+        self.end = len(data) if end is None else end
+
+    def byte(self) -> int:
+        if self.pos >= self.end:
+            raise MalformedModule(f"unexpected end of module at offset {self.pos}")
+        b = self.data[self.pos]
+        self.pos += 1
+        return b
+
+    def uleb(self) -> int:
+        result = shift = 0
+        while True:
+            b = self.byte()
+            result |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return result
+            shift += 7
+            if shift > 63:
+                raise MalformedModule(f"integer too long at offset {self.pos}")
+
+    def name(self) -> str:
+        n = self.uleb()
+        if self.pos + n > self.end:
+            raise MalformedModule(f"name runs past the end of its section at offset {self.pos}")
+        raw = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return raw.decode("utf-8", errors="replace")
+
+    def limits(self) -> int:
+        flags = self.byte()
+        minimum = self.uleb()
+        if flags & 1:
+            self.uleb()
+        return minimum
+
+
+def summarize(data: bytes) -> ModuleSummary:
+    """Read exports, imports and initial memory; raise ``MalformedModule`` on bad bytes."""
+    if len(data) < 8 or data[:4] != b"\0asm":
+        raise MalformedModule("not a wasm module (missing \\0asm magic)")
+    if data[4:8] != b"\x01\0\0\0":
+        raise MalformedModule(f"unsupported wasm binary version {data[4:8].hex()}")
+    out = ModuleSummary()
+    r = _Reader(data, 8)
+    while r.pos < len(data):
+        section = r.byte()
+        size = r.uleb()
+        end = r.pos + size
+        if end > len(data):
+            raise MalformedModule(f"section {section} runs past the end of the module (truncated?)")
+        s = _Reader(data, r.pos, end)
+        if section == 2:
+            for _ in range(s.uleb()):
+                mod, name, kind = s.name(), s.name(), s.byte()
+                out.imports.append((mod, name, _KINDS.get(kind, str(kind))))
+                if kind == 0:
+                    s.uleb()
+                elif kind == 1:
+                    s.byte()
+                    s.limits()
+                elif kind == 2:
+                    s.limits()
+                elif kind == 3:
+                    s.byte()
+                    s.byte()
+                else:
+                    s.byte()
+                    s.uleb()
+        elif section == 5:
+            count = s.uleb()
+            if count and out.memory_pages is None:
+                out.memory_pages = s.limits()
+        elif section == 7:
+            for _ in range(s.uleb()):
+                name, kind = s.name(), s.byte()
+                s.uleb()
+                out.exports[name] = _KINDS.get(kind, str(kind))
+        r.pos = end
+    return out

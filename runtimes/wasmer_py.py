@@ -1,0 +1,179 @@
+"""wasmer through wasmer-python 1.1.0 (PyO3; Wasmer 2.x), one adapter per compiler.
+
+Calls use the export objects themselves (looked up once: attribute lookup costs ~1 us) and
+memory goes through ``Memory.buffer``, the binding's documented byte-level access, taken
+afresh on every access so a ``memory.grow`` never leaves a stale view. wasmer-python has no
+interruption or metering API and holds the GIL while the guest runs.
+
+Wheels exist only for CPython <= 3.10; on newer interpreters pip installs a stub whose import
+raises ImportError, which is reported as the reason. The LLVM compiler's wheel aborts the
+interpreter at import ("Inconsistency detected by ld.so"), so its availability is probed in
+a child process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from importlib import metadata
+from typing import Any, ClassVar
+
+from runtimes.base import (
+    Availability,
+    Capability,
+    CompileError,
+    ExportNotFound,
+    Imports,
+    Instance,
+    LinkError,
+    Memory,
+    Runtime,
+    RuntimeInfo,
+    Trap,
+    WasmError,
+)
+
+
+class WasmerMemory(Memory):
+    def __init__(self, memory: Any) -> None:
+        self._memory = memory
+
+    def read(self, offset: int, length: int) -> bytes:
+        if offset < 0 or offset + length > self._memory.data_size:
+            raise IndexError("out of bounds memory read")
+        return memoryview(self._memory.buffer)[offset:offset + length].tobytes()
+
+    def write(self, offset: int, data: bytes) -> None:
+        if offset < 0 or offset + len(data) > self._memory.data_size:
+            raise IndexError("out of bounds memory write")
+        memoryview(self._memory.buffer)[offset:offset + len(data)] = data
+
+    def size(self) -> int:
+        return self._memory.data_size
+
+
+class WasmerInstance(Instance):
+    def __init__(self, wasmer: Any, instance: Any) -> None:
+        self._wasmer = wasmer
+        self._exports = instance.exports
+
+    def _get(self, name: str, kind: type) -> Any:
+        try:
+            item = getattr(self._exports, name)
+        except LookupError:
+            raise ExportNotFound(f"export not found: {name}") from None
+        if not isinstance(item, kind):
+            raise ExportNotFound(f"export {name} is a {type(item).__name__}, not a {kind.__name__}")
+        return item
+
+    def export(self, name: str) -> Any:
+        return self._get(name, self._wasmer.Function)
+
+    def memory(self, name: str = "memory") -> Memory:
+        return WasmerMemory(self._get(name, self._wasmer.Memory))
+
+
+class _Wasmer(Runtime):
+    """Shared by the per-compiler adapters below; ``compiler`` names the compiler package."""
+
+    compiler: ClassVar[str]
+    capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.HOST_IMPORTS})
+    # Set where importing the compiler can kill the interpreter: probe it in a child first.
+    probe_in_child: ClassVar[bool] = False
+
+    @classmethod
+    def _module_name(cls) -> str:
+        return f"wasmer_compiler_{cls.compiler}"
+
+    @classmethod
+    def _check_availability(cls) -> Availability:
+        try:
+            import wasmer  # noqa: F401
+        except ImportError as exc:
+            if sys.version_info >= (3, 11):
+                return Availability(False, (
+                    f"wasmer-python has no build for CPython {sys.version_info.major}."
+                    f"{sys.version_info.minor} (wheels stop at 3.10; {exc})"))
+            return Availability(False, f"wasmer is not installed here ({exc})")
+        if cls.probe_in_child:
+            proc = subprocess.run([sys.executable, "-c", f"import {cls._module_name()}"],
+                                  capture_output=True, text=True, timeout=120)
+            if proc.returncode != 0:
+                last = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+                return Availability(False, f"importing {cls._module_name()} kills the "
+                                           f"interpreter: {last}")
+        try:
+            importlib.import_module(cls._module_name())
+        except ImportError as exc:
+            return Availability(False, f"{cls._module_name()} is not installed here ({exc})")
+        return Availability(True)
+
+    def __init__(self) -> None:
+        super().__init__()
+        import wasmer
+
+        self._wasmer = wasmer
+        compiler = importlib.import_module(self._module_name()).Compiler
+        self.store = wasmer.Store(wasmer.engine.Universal(compiler))
+
+    @property
+    def info(self) -> RuntimeInfo:
+        return RuntimeInfo(self.name, "wasmer", metadata.version("wasmer"), self.compiler,
+                           "public API: export objects, Memory.buffer via memoryview")
+
+    def compile(self, wasm: bytes) -> Any:
+        try:
+            return self._wasmer.Module(self.store, bytes(wasm))
+        except RuntimeError as exc:
+            raise CompileError(str(exc).strip().splitlines()[0]) from None
+
+    def instantiate(self, module: Any, imports: Imports | None = None) -> Instance:
+        wasmer = self._wasmer
+        import_object = {
+            mod_name: {
+                field_name: wasmer.Function(self.store, host.fn, wasmer.FunctionType(
+                    [_valtype(wasmer, t) for t in host.params],
+                    [_valtype(wasmer, t) for t in host.results]))
+                for field_name, host in funcs.items()
+            }
+            for mod_name, funcs in (imports or {}).items()
+        }
+        try:
+            instance = (wasmer.Instance(module, import_object) if import_object
+                        else wasmer.Instance(module))
+        except RuntimeError as exc:
+            message = str(exc).strip().splitlines()[0]
+            if message.startswith("Error while importing"):
+                raise LinkError(message) from None
+            raise Trap(f"start function: {message}") from None
+        return WasmerInstance(wasmer, instance)
+
+    def explain(self, exc: BaseException) -> WasmError:
+        if isinstance(exc, RuntimeError):
+            text = str(exc).strip().splitlines()[0].removeprefix("RuntimeError: ")
+            return Trap(f"trap: {text}")
+        return super().explain(exc)
+
+
+def _valtype(wasmer: Any, name: str) -> Any:
+    return getattr(wasmer.Type, name.upper())
+
+
+class WasmerCranelift(_Wasmer):
+    name = "wasmer-cranelift"
+    summary = "wasmer-python 1.1.0, Cranelift compiler (optimising)"
+    compiler = "cranelift"
+
+
+class WasmerSinglepass(_Wasmer):
+    name = "wasmer-singlepass"
+    summary = "wasmer-python 1.1.0, Singlepass compiler (fast compile, slower code)"
+    compiler = "singlepass"
+
+
+class WasmerLLVM(_Wasmer):
+    name = "wasmer-llvm"
+    summary = "wasmer-python 1.1.0, LLVM compiler (slow compile, fastest code)"
+    compiler = "llvm"
+    probe_in_child = True

@@ -1,0 +1,1 @@
+"""Workload definitions, the benchmark harness and the command-line entry points."""

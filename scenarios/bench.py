@@ -1,0 +1,203 @@
+"""Validate, then time, one scenario on one runtime under pyperf (``python -m scenarios.bench``).
+
+The orchestrator (``scenarios.run``) starts this once per runtime and scenario; pyperf then
+re-runs it as worker processes, one benchmark each. The main process validates every
+benchmark against the Python reference first and times only those that passed; workers
+re-validate their own instance before and after every timed value. Progress goes to a
+JSON-lines event file so the orchestrator knows what finished, what failed and what was
+running when a process died. A watchdog in every process (faulthandler's C thread: it fires
+even while a binding holds the GIL) ends a call that runs past ``--call-timeout``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import faulthandler
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pyperf
+
+import guest
+import runtimes
+from runtimes.base import Runtime, RuntimeUnavailable
+from scenarios import catalog
+from scenarios.catalog import Benchmark, Session, ValidationError
+from scenarios.timing import compile_workload
+
+# Exit codes the orchestrator understands.
+EXIT_UNAVAILABLE = 3
+
+
+class EventLog:
+    """Append-only JSON lines, one per step, written by the main process and its workers."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+
+    def emit(self, event: str, **fields: Any) -> None:
+        if not self.path:
+            return
+        line = json.dumps({"event": event, "pid": os.getpid(), **fields})
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+
+
+@contextlib.contextmanager
+def watchdog(seconds: float, path: str | None) -> Iterator[None]:
+    """End this process (exit 1, traceback in ``path``) if the block outlives ``seconds``."""
+    if seconds <= 0:
+        yield
+        return
+    with open(path or os.devnull, "a", encoding="utf-8") as fh:
+        faulthandler.dump_traceback_later(seconds, exit=True, file=fh)
+        try:
+            yield
+        finally:
+            faulthandler.cancel_dump_traceback_later()
+
+
+def check(runtime: Runtime, bench: Benchmark, session: Session
+          ) -> tuple[Callable[[], Any], Callable[[int], float], Callable[[], None]]:
+    """Prepare ``bench`` and validate it once; return ``(once, timed, recheck)``.
+
+    Raises ``ValidationError`` with a one-line reason when the answer is wrong or the guest
+    fails (the runtime's error is explained in the framework's terms).
+    """
+    try:
+        work = bench.prepare(session)
+        once, timed = compile_workload(work.stmt, work.names, work.result, bench.inner_loops)
+        value = once()
+    except ValidationError:
+        raise
+    except Exception as exc:
+        err = runtime.explain(exc)
+        raise ValidationError(f"{err.kind}: {err}") from None
+    problem = work.problem(value)
+    if problem:
+        raise ValidationError(f"wrong answer: {problem}")
+
+    def recheck() -> None:
+        try:
+            again = once()
+        except Exception as exc:
+            raise ValidationError(f"after timing: {runtime.explain(exc)}") from None
+        problem = work.problem(again)
+        if problem:
+            raise ValidationError(f"wrong answer after timing: {problem}")
+
+    return once, timed, recheck
+
+
+def _forward(cmd: list[str], args: Any) -> None:
+    """Hand our options to pyperf's workers (pyperf does not forward unknown options)."""
+    cmd.extend(["--runtime", args.runtime, "--scenario", args.scenario,
+                "--call-timeout", str(args.call_timeout)])
+    if args.benchmarks is not None:
+        cmd.extend(["--benchmarks", args.benchmarks])
+    if args.max_bytes is not None:
+        cmd.extend(["--max-bytes", str(args.max_bytes)])
+    if args.events:
+        cmd.extend(["--events", args.events])
+
+
+def _selected(scenario: catalog.Scenario, args: Any) -> list[Benchmark]:
+    benches = scenario.benchmarks(args.max_bytes)
+    if args.benchmarks is None:
+        return benches
+    wanted = set(filter(None, args.benchmarks.split(",")))
+    return [b for b in benches if b.name in wanted]
+
+
+def _time_func(runtime: Runtime, bench: Benchmark, session: Session, events: EventLog,
+               call_timeout: float, watchdog_path: str | None) -> Callable[[int], float]:
+    """The function pyperf calls in a worker: prepares lazily, re-validates after each value."""
+    state: dict[str, Any] = {}
+
+    def time_func(loops: int) -> float:
+        if not state:
+            events.emit("worker", benchmark=bench.name)
+            with watchdog(call_timeout, watchdog_path):
+                try:
+                    _, state["timed"], state["recheck"] = check(runtime, bench, session)
+                except ValidationError as exc:
+                    events.emit("worker_failed", benchmark=bench.name, detail=str(exc))
+                    raise
+        with watchdog(call_timeout, watchdog_path):
+            elapsed = state["timed"](loops)
+            try:
+                state["recheck"]()
+            except ValidationError as exc:
+                events.emit("worker_failed", benchmark=bench.name, detail=str(exc))
+                raise
+        return elapsed
+
+    return time_func
+
+
+def main() -> int:
+    runner = pyperf.Runner(program_args=("-m", "scenarios.bench"), add_cmdline_args=_forward)
+    parser = runner.argparser
+    parser.add_argument("--runtime", required=True)
+    parser.add_argument("--scenario", required=True)
+    parser.add_argument("--benchmarks", default=None, help="comma-separated names (default: all)")
+    parser.add_argument("--max-bytes", type=int, default=None)
+    parser.add_argument("--call-timeout", type=float, default=120.0)
+    parser.add_argument("--events", default=None, help="JSON-lines progress file")
+    args = runner.parse_args()
+    events = EventLog(args.events)
+    watchdog_path = f"{args.events}.watchdog" if args.events else None
+
+    scenario = catalog.get(args.scenario)
+    try:
+        runtime = runtimes.get(args.runtime)()
+    except RuntimeUnavailable as exc:
+        events.emit("unavailable", reason=str(exc))
+        print(f"scenarios.bench: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    info = runtime.info
+    runner.metadata.update(info.as_metadata())
+    for name in scenario.guests:
+        runner.metadata[f"guest_{name}_sha256"] = guest.get(name).sha256
+    session = Session(runtime)
+    benches = _selected(scenario, args)
+
+    if not args.worker:
+        events.emit("begin", info=info.as_metadata(), benchmarks=[b.name for b in benches])
+        if not runtime.supports(scenario.requires):
+            missing = sorted(c.value for c in scenario.requires - runtime.capabilities)
+            events.emit("unsupported", reason=f"needs {', '.join(missing)}")
+            return 0
+        passed = []
+        for bench in benches:
+            events.emit("validate", benchmark=bench.name)
+            with watchdog(args.call_timeout, watchdog_path):
+                try:
+                    check(runtime, bench, session)
+                except ValidationError as exc:
+                    events.emit("invalid", benchmark=bench.name, detail=str(exc))
+                    continue
+            events.emit("valid", benchmark=bench.name)
+            passed.append(bench)
+        benches = passed
+        args.benchmarks = ",".join(b.name for b in benches)  # workers time only these
+
+    for bench in benches:
+        if not args.worker:
+            events.emit("start", benchmark=bench.name)
+        runner.bench_time_func(
+            bench.name,
+            _time_func(runtime, bench, session, events, args.call_timeout, watchdog_path),
+            inner_loops=bench.inner_loops,
+            metadata={"payload_bytes": bench.payload_bytes, "scenario": scenario.name},
+        )
+        if not args.worker:
+            events.emit("done", benchmark=bench.name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

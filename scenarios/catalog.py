@@ -1,0 +1,130 @@
+"""What a scenario is, and the registry of them.
+
+A ``Scenario`` is a named family of ``Benchmark``s (one per payload size, say). A benchmark
+``prepare``s a ``Workload`` on a live runtime (untimed set-up: instantiate, allocate, build the
+payload); the workload is one Python statement plus the reference answer it must produce.
+Nothing here knows about particular runtimes: scenarios ask for ``Capability``s instead.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import guest
+from runtimes.base import Capability, Imports, Instance, Runtime
+
+
+class ValidationError(Exception):
+    """A runtime's answer differs from the Python reference; it must not be timed."""
+
+
+class UnknownScenario(LookupError):
+    """A scenario name nobody registered; the message suggests the closest one."""
+
+
+@dataclass
+class Workload:
+    """One operation to time: ``stmt`` run with ``names`` bound as locals.
+
+    After one run ``result`` (an expression over those locals) must equal ``expect``, or,
+    where the right answer is not a single value (a pointer, say), ``check(value)`` must
+    return None rather than a description of what is wrong.
+    """
+
+    stmt: str
+    names: dict[str, Any]
+    result: str = "None"
+    expect: Any = None
+    check: Callable[[Any], str | None] | None = None
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` is not the reference answer, or None when it is."""
+        if self.check is not None:
+            return self.check(value)
+        if value == self.expect:
+            return None
+        return describe_mismatch(value, self.expect)
+
+
+def describe_mismatch(got: Any, expected: Any) -> str:
+    """A one-line account of how an answer differs from the reference."""
+    if isinstance(got, (bytes, bytearray)) and isinstance(expected, (bytes, bytearray)):
+        if len(got) != len(expected):
+            return f"got {len(got)} bytes, expected {len(expected)}"
+        first = next(i for i, (a, b) in enumerate(zip(got, expected, strict=True)) if a != b)
+        return (f"bytes differ from offset {first}: got {bytes(got[first:first + 8])!r}, "
+                f"expected {bytes(expected[first:first + 8])!r}")
+    return f"got {got!r:.80}, expected {expected!r:.80}"
+
+
+class Session:
+    """One runtime in one process: compiles each guest once, hands out fresh instances."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._modules: dict[str, Any] = {}
+
+    def module(self, guest_name: str) -> Any:
+        if guest_name not in self._modules:
+            self._modules[guest_name] = self.runtime.compile(guest.get(guest_name).wasm)
+        return self._modules[guest_name]
+
+    def instance(self, guest_name: str, imports: Imports | None = None) -> Instance:
+        return self.runtime.instantiate(self.module(guest_name), imports)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One timed series. ``name`` is stable across runtimes and runs (``scenario/size``)."""
+
+    name: str
+    scenario: str
+    prepare: Callable[[Session], Workload]
+    payload_bytes: int = 0
+    guest: str | None = None
+    inner_loops: int = 10  # statements per loop iteration (unrolled): keeps loop cost small
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    summary: str
+    requires: frozenset[Capability]
+    make_benchmarks: Callable[[], Iterable[Benchmark]]
+    guests: tuple[str, ...] = field(default=())
+
+    def benchmarks(self, max_bytes: int | None = None) -> list[Benchmark]:
+        """The benchmarks in their fixed order, payloads above ``max_bytes`` left out."""
+        return [b for b in self.make_benchmarks()
+                if max_bytes is None or b.payload_bytes <= max_bytes]
+
+
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def register(scenario: Scenario) -> Scenario:
+    if scenario.name in SCENARIOS:
+        raise ValueError(f"scenario {scenario.name!r} is registered twice")
+    SCENARIOS[scenario.name] = scenario
+    return scenario
+
+
+def _load_builtin() -> None:
+    from scenarios import article  # noqa: F401 - registers on import
+
+
+def all_scenarios() -> dict[str, Scenario]:
+    _load_builtin()
+    return SCENARIOS
+
+
+def get(name: str) -> Scenario:
+    scenarios = all_scenarios()
+    if name not in scenarios:
+        close = difflib.get_close_matches(name, scenarios, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise UnknownScenario(f"unknown scenario {name!r}{hint} (known: {', '.join(scenarios)})")
+    return scenarios[name]

@@ -1,0 +1,85 @@
+"""The orchestrator's front door: bad input gets one line and exit code 2."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import guest
+from scenarios import hosts, run
+
+
+def _fails(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    with pytest.raises(SystemExit) as exc:
+        run.main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    return err
+
+
+def test_unknown_runtime_suggests_the_closest(capsys: pytest.CaptureFixture[str]) -> None:
+    err = _fails(capsys, ["--runtime", "wasmtim"])
+    assert "unknown runtime 'wasmtim'; did you mean 'wasmtime'?" in err
+
+
+def test_unknown_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    err = _fails(capsys, ["--scenario", "no_op,sum_arrays"])
+    assert "unknown scenario 'sum_arrays'; did you mean 'sum_array'?" in err
+
+
+def test_empty_selection(capsys: pytest.CaptureFixture[str]) -> None:
+    assert "no runtime given" in _fails(capsys, ["--runtime", ","])
+
+
+def test_missing_guest_module(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(guest, "GUEST_DIR", tmp_path)
+    monkeypatch.setitem(guest.GUESTS, "article", guest.Guest("article", "moved away"))
+    err = _fails(capsys, ["--runtime", "python", "--scenario", "no_op"])
+    assert f"guest module {tmp_path}/article.wasm cannot be read" in err
+    assert "python -m guest.build" in err
+
+
+def test_malformed_guest_module(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "article.wasm").write_bytes(b"MZ\x90\x00 not wasm")
+    monkeypatch.setattr(guest, "GUEST_DIR", tmp_path)
+    monkeypatch.setitem(guest.GUESTS, "article", guest.Guest("article", "corrupt"))
+    assert "is not a wasm module" in _fails(capsys, ["--runtime", "python", "--scenario", "no_op"])
+
+
+def test_unwritable_results_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    err = _fails(capsys, ["--runtime", "python", "--results-dir", str(blocker / "results")])
+    assert "is not writable" in err
+
+
+def test_bad_pyperf_option_value(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        run.main(["--processes", "many"])
+    assert exc.value.code == 2
+
+
+def test_pyperf_options_are_forwarded_identically(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WASM_INTEROP_RUNTIMES", "x=y:Z")
+    args = run.build_parser().parse_args(["--fast", "-p", "3", "--min-time", "0.05"])
+    assert run.pyperf_args(args) == ["--fast", "--processes", "3", "--min-time", "0.05",
+                                     "--inherit-environ", "WASM_INTEROP_RUNTIMES"]
+
+
+def test_list_shows_runtimes_with_reasons_and_scenarios() -> None:
+    proc = subprocess.run([sys.executable, "-m", "scenarios.run", "--list", "--no-provision"],
+                          capture_output=True, text=True, env=hosts.child_env(),
+                          cwd=hosts.PROJECT_ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for name in ("wasmtime", "wasmer-cranelift", "wasmer-singlepass", "wasmer-llvm", "python"):
+        assert f"\n  {name}\n" in out
+    assert "unavailable: " in out  # wasmer-llvm everywhere, wasmer on 3.11+
+    assert re.search(r"reverse_string +9 benchmarks", out)

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import pytest
+
+from scenarios.timing import compile_workload
+
+
+def test_once_runs_the_statement_once_and_returns_the_result() -> None:
+    calls: list[int] = []
+    once, _ = compile_workload("r = f(a)", {"f": lambda x: calls.append(x) or x * 2, "a": 21},
+                               "r", inner_loops=10)
+    assert once() == 42
+    assert calls == [21]
+
+
+def test_timed_runs_loops_times_inner_loops_and_returns_seconds() -> None:
+    calls: list[None] = []
+    _, timed = compile_workload("f(None)", {"f": calls.append}, "None", inner_loops=7)
+    elapsed = timed(3)
+    assert len(calls) == 21
+    assert isinstance(elapsed, float) and elapsed > 0
+
+
+def test_statements_with_several_steps_share_locals() -> None:
+    once, timed = compile_workload("x = g(); y = h(x)", {"g": lambda: 2, "h": lambda v: v + 1},
+                                   "(x, y)", inner_loops=2)
+    assert once() == (2, 3)
+    assert timed(1) > 0
+
+
+@pytest.mark.parametrize("bad", ["loops", "_timer", "class", "not-an-identifier"])
+def test_names_that_cannot_be_locals_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="cannot be bound"):
+        compile_workload("pass", {bad: 1}, "None", inner_loops=1)
+
+
+def test_inner_loops_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        compile_workload("pass", {}, "None", inner_loops=0)

@@ -1,0 +1,53 @@
+"""Turn a workload's statement into the function that validates it and the one that times it.
+
+Like ``timeit``/``pyperf timeit``, the statement is compiled into a loop, unrolled
+``inner_loops`` times, with every name it uses bound as a fast local: so a value is the cost
+of the statement itself, not of a Python closure wrapped around it. Validation runs the
+*same* statement text once, so what is checked is exactly what is timed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import keyword
+import time
+from collections.abc import Callable
+from typing import Any
+
+_RESERVED = {"loops", "_timer", "_repeat", "_it", "_t0", "_"}
+
+
+def _check_names(names: dict[str, Any]) -> None:
+    for name in names:
+        if not name.isidentifier() or keyword.iskeyword(name) or name in _RESERVED:
+            raise ValueError(f"workload name {name!r} cannot be bound as a local")
+
+
+def compile_workload(stmt: str, names: dict[str, Any], result: str, inner_loops: int
+                     ) -> tuple[Callable[[], Any], Callable[[int], float]]:
+    """Return ``(once, timed)``.
+
+    ``once()`` runs ``stmt`` one time and returns the value of ``result``;
+    ``timed(loops)`` runs it ``loops * inner_loops`` times and returns the elapsed seconds
+    measured with ``time.perf_counter`` around the loop only.
+    """
+    if inner_loops < 1:
+        raise ValueError("inner_loops must be >= 1")
+    _check_names(names)
+    params = "".join(f", {n}={n}" for n in names)
+    body = "\n".join(f"        {stmt}" for _ in range(inner_loops))
+    source = (
+        f"def once(_unused=None{params}):\n"
+        f"    {stmt}\n"
+        f"    return {result}\n"
+        f"\n"
+        f"def timed(loops{params}, _timer=_timer, _repeat=_repeat):\n"
+        f"    _it = _repeat(None, loops)\n"
+        f"    _t0 = _timer()\n"
+        f"    for _ in _it:\n"
+        f"{body}\n"
+        f"    return _timer() - _t0\n"
+    )
+    namespace: dict[str, Any] = dict(names, _timer=time.perf_counter, _repeat=itertools.repeat)
+    exec(compile(source, "<workload>", "exec"), namespace)
+    return namespace["once"], namespace["timed"]

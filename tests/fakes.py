@@ -1,0 +1,84 @@
+"""Misbehaving runtimes for tests: each is the python baseline with one deliberate fault.
+
+Registered for a test run through WASM_INTEROP_RUNTIMES (see ``REGISTRATION``), so the
+orchestrator, pyperf's workers and the reporter all treat them like any other runtime.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from runtimes.python_baseline import ArticleGuest, PythonBaseline
+
+REGISTRATION = ",".join([
+    "wrong-answer=tests.fakes:WrongAnswer",
+    "crashes=tests.fakes:Crashes",
+    "hangs=tests.fakes:Hangs",
+    "sleepy=tests.fakes:Sleepy",
+])
+
+
+class _WrongGuest(ArticleGuest):
+    def add_numbers(self, a: int, b: int) -> int:
+        return super().add_numbers(a, b) + 1
+
+    def reverse_string_in_place(self, ptr: int, length: int) -> None:
+        if length <= 16:  # right for the smallest payload only
+            super().reverse_string_in_place(ptr, length)
+
+
+class WrongAnswer(PythonBaseline):
+    """Off by one in add_numbers, and reverses nothing above 16 bytes."""
+
+    name = "wrong-answer"
+    summary = "test fake: returns wrong answers"
+    guest_class = _WrongGuest
+
+
+class _CrashingGuest(ArticleGuest):
+    calls = 0
+
+    def no_op(self) -> None:
+        type(self).calls += 1
+        if type(self).calls > 2:  # passes validation, dies while being timed
+            os.abort()
+
+
+class Crashes(PythonBaseline):
+    """Validates fine, then aborts the worker process (SIGABRT) in no_op's timing loop."""
+
+    name = "crashes"
+    summary = "test fake: aborts its process while timed"
+    guest_class = _CrashingGuest
+
+
+class _HangingGuest(ArticleGuest):
+    calls = 0
+
+    def add_numbers(self, a: int, b: int) -> int:
+        type(self).calls += 1
+        while type(self).calls > 2:  # passes validation, never returns while timed
+            pass
+        return super().add_numbers(a, b)
+
+
+class Hangs(PythonBaseline):
+    """Validates fine, then loops forever in add_numbers' timing loop."""
+
+    name = "hangs"
+    summary = "test fake: never returns while timed"
+    guest_class = _HangingGuest
+
+
+class _SleepyGuest(ArticleGuest):
+    def no_op(self) -> None:
+        time.sleep(float(os.environ.get("WASM_INTEROP_SLEEPY_SECONDS", "0.0002")))
+
+
+class Sleepy(PythonBaseline):
+    """Correct but slow: no_op sleeps (WASM_INTEROP_SLEEPY_SECONDS, default 0.2 ms)."""
+
+    name = "sleepy"
+    summary = "test fake: correct but slow no_op"
+    guest_class = _SleepyGuest

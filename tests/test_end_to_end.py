@@ -1,0 +1,140 @@
+"""The real command, real runtimes, real pyperf processes, in --debug-single-value mode."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyperf
+import pytest
+
+import guest
+from scenarios import catalog, hosts
+from tests import fakes
+
+SEED_RUNTIMES = ("wasmtime", "wasmer-cranelift", "wasmer-singlepass", "python")
+
+
+def run_cli(*argv: str, env: dict[str, str] | None = None, timeout: float = 1200
+            ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "scenarios.run", *argv], capture_output=True,
+                          text=True, env={**hosts.child_env(), **(env or {})},
+                          cwd=hosts.PROJECT_ROOT, timeout=timeout)
+
+
+def only_run(results: Path) -> tuple[Path, dict[str, Any]]:
+    (run_dir,) = [p for p in results.iterdir() if p.is_dir()]
+    return run_dir, json.loads((run_dir / "manifest.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], str]:
+    results = tmp_path_factory.mktemp("results")
+    proc = run_cli("--runtime", "all", "--debug-single-value", "--max-bytes", "1024",
+                   "--results-dir", str(results))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run_dir, manifest = only_run(results)
+    return run_dir, manifest, proc.stdout
+
+
+def test_every_seed_runtime_ran_every_scenario(full_run: tuple[Path, dict, str]) -> None:
+    _, manifest, _ = full_run
+    assert manifest["complete"] is True
+    ran = {entry["runtime"]: entry for entry in manifest["runtimes"].values()}
+    for name in SEED_RUNTIMES:
+        assert name in ran, f"{name} missing; unavailable: {manifest['unavailable']}"
+        statuses = {s: r["status"] for s, r in ran[name]["scenarios"].items()}
+        assert statuses == dict.fromkeys(catalog.all_scenarios(), "ok"), statuses
+
+
+def test_wasmer_runs_on_cpython_310_with_the_rest(full_run: tuple[Path, dict, str]) -> None:
+    _, manifest, stdout = full_run
+    by_runtime = {e["runtime"]: e["interpreter"] for e in manifest["runtimes"].values()}
+    assert by_runtime["wasmer-cranelift"].startswith("cpython-3.10.")
+    # one interpreter hosts every runtime, so all were compared on it
+    assert by_runtime["wasmtime"] == by_runtime["wasmer-cranelift"] == by_runtime["python"]
+    assert f"wasmer-cranelift   on {by_runtime['wasmer-cranelift']}" in stdout
+
+
+def test_unavailable_runtimes_are_listed_with_a_reason(full_run: tuple[Path, dict, str]) -> None:
+    _, manifest, stdout = full_run
+    ran = {e["runtime"] for e in manifest["runtimes"].values()}
+    assert "wasmer-llvm" in ran or "wasmer_compiler_llvm" in manifest["unavailable"]["wasmer-llvm"]
+    for name, reason in manifest["unavailable"].items():
+        assert reason.strip()
+        assert f"{name}: not run ({reason})" in stdout
+
+
+def test_pyperf_files_hold_every_benchmark_with_provenance(full_run: tuple[Path, dict, str]
+                                                          ) -> None:
+    run_dir, manifest, _ = full_run
+    expected = [b.name for sc in catalog.all_scenarios().values() for b in sc.benchmarks(1024)]
+    sha = guest.get("article").sha256
+    assert manifest["guests"]["article"]["sha256"] == sha
+    for key, entry in manifest["runtimes"].items():
+        suite = pyperf.BenchmarkSuite.load(str(run_dir / entry["file"]))
+        assert sorted(suite.get_benchmark_names()) == sorted(expected), key
+        for bench in suite.get_benchmarks():
+            meta = bench.get_metadata()
+            assert meta["runtime"] == entry["runtime"]
+            assert meta["interpreter"] == entry["interpreter"] == key.split("@")[1]
+            assert meta["inner_loops"] == 10
+            assert all(v > 0 for v in bench.get_values())
+            if bench.get_name() != "loop_overhead":
+                assert meta["guest_article_sha256"] == sha
+
+
+def test_misbehaving_runtimes_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
+    proc = run_cli("--runtime", "wrong-answer,crashes,hangs,python", "--scenario",
+                   "no_op,add_numbers,reverse_string", "--max-bytes", "64", "--no-provision",
+                   "--debug-single-value", "--call-timeout", "3", "--results-dir", str(tmp_path),
+                   env={"WASM_INTEROP_RUNTIMES": fakes.REGISTRATION}, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run_dir, manifest = only_run(tmp_path)
+    cells = {e["runtime"]: e["scenarios"] for e in manifest["runtimes"].values()}
+
+    wrong = cells["wrong-answer"]
+    assert wrong["no_op"]["status"] == "ok"
+    assert wrong["add_numbers"]["benchmarks"]["add_numbers"] == {
+        "status": "invalid", "detail": "wrong answer: got 31, expected 30"}
+    rev = wrong["reverse_string"]
+    assert rev["status"] == "partial"
+    assert rev["benchmarks"]["reverse_string/16"]["status"] == "ok"
+    assert rev["benchmarks"]["reverse_string/64"]["status"] == "invalid"
+    key = next(k for k, e in manifest["runtimes"].items() if e["runtime"] == "wrong-answer")
+    timed = pyperf.BenchmarkSuite.load(str(run_dir / f"{key}.json")).get_benchmark_names()
+    assert "add_numbers" not in timed and "reverse_string/64" not in timed  # never timed
+
+    crashed = cells["crashes"]["no_op"]["benchmarks"]["no_op"]
+    assert crashed == {"status": "crashed", "detail": "process killed by SIGABRT"}
+    assert cells["crashes"]["add_numbers"]["status"] == "ok"  # the run went on
+
+    hung = cells["hangs"]["add_numbers"]["benchmarks"]["add_numbers"]
+    assert hung["status"] == "timeout" and "--call-timeout=3s" in hung["detail"]
+    assert cells["hangs"]["reverse_string"]["status"] == "ok"
+    assert all(s["status"] == "ok" for s in cells["python"].values())
+
+
+def test_a_runtime_requested_by_name_that_cannot_run_fails_the_command(tmp_path: Path) -> None:
+    proc = run_cli("--runtime", "wasmer-llvm", "--no-provision", "--results-dir", str(tmp_path))
+    if proc.returncode == 0:
+        pytest.skip("wasmer-llvm works on this machine")
+    assert proc.returncode == 1
+    assert "wasmer-llvm" in proc.stdout and "NOT RUN" in proc.stdout
+    assert "nothing could run" in proc.stderr
+
+
+def test_results_go_to_a_new_folder_each_run(tmp_path: Path) -> None:
+    for _ in range(2):
+        proc = run_cli("--runtime", "python", "--scenario", "loop_overhead", "--no-provision",
+                       "--debug-single-value", "--results-dir", str(tmp_path))
+        assert proc.returncode == 0, proc.stderr
+    runs = sorted(p for p in tmp_path.iterdir() if p.is_dir())
+    assert len(runs) == 2
+    for run_dir in runs:
+        assert (run_dir / "manifest.json").stat().st_mode & 0o044  # readable by others
+        assert not [p for p in os.listdir(run_dir) if p.endswith(".tmp")]
