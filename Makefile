@@ -15,7 +15,7 @@ bench: $(TOX)
 	$(TOX) -e bench -- $(ARGS)
 
 test: $(TOX) system-deps
-	$(TOX) -e tests-py310,tests,lint
+	$(TOX) -e tests-wasmer,tests,lint
 
 lint: $(TOX)
 	$(TOX) -e lint

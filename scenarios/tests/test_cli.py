@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -67,6 +68,8 @@ def test_bad_pyperf_option_value(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_pyperf_options_are_forwarded_identically(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in [v for v in os.environ if v.startswith("WASM_INTEROP_")]:
+        monkeypatch.delenv(var)
     monkeypatch.setenv("WASM_INTEROP_RUNTIMES", "x=y:Z")
     args = run.build_parser().parse_args(["--fast", "-p", "3", "--min-time", "0.05"])
     assert run.pyperf_args(args) == ["--fast", "--processes", "3", "--min-time", "0.05",
