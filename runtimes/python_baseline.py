@@ -10,11 +10,14 @@ be told apart from runtime overhead.
 
 from __future__ import annotations
 
+import hashlib
 import platform
 import sys
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
+import guest
 from runtimes.base import (
     Availability,
     Capability,
@@ -98,18 +101,27 @@ class ArticleGuest:
                                  for i in range(0, len(part), 4)))
 
 
+@dataclass
+class PythonModule:
+    """A 'compiled' module: its parsed summary and the Python class implementing it, if any."""
+
+    summary: ModuleSummary
+    implementation: type | None
+
+
 class PythonInstance(Instance):
-    def __init__(self, summary: ModuleSummary, guest_class: type[ArticleGuest]) -> None:
-        self._summary = summary
-        self._memory = BytearrayMemory(summary.memory_pages or 1)
-        self._guest = guest_class(self._memory)
+    def __init__(self, module: PythonModule, imports: Imports | None) -> None:
+        self._summary = module.summary
+        self._memory = BytearrayMemory(module.summary.memory_pages or 1)
+        self._guest = module.implementation(self._memory) if module.implementation else None
 
     def export(self, name: str) -> Callable[..., Any]:
         if self._summary.exports.get(name) != "func":
             raise ExportNotFound(f"export not found: {name}")
-        fn = getattr(self._guest, name, None)
-        if fn is None or name.startswith("_"):
-            raise ExportNotFound(f"export {name} has no Python implementation in the baseline")
+        fn = getattr(self._guest, name, None) if not name.startswith("_") else None
+        if fn is None:
+            raise ExportNotFound(f"export {name} has no Python implementation in the baseline "
+                                 "(it only knows this project's guests)")
         return fn
 
     def memory(self, name: str = "memory") -> Memory:
@@ -122,7 +134,9 @@ class PythonBaseline(Runtime):
     name = "python"
     summary = "the guest's exports in plain Python over a bytearray (host-language baseline)"
     capabilities = frozenset({Capability.MEMORY})
-    guest_class: type[ArticleGuest] = ArticleGuest
+    # Guest name (see guest.GUESTS) -> the class implementing its exports in Python. A module
+    # is recognised by its exact bytes, so only this project's guests run here.
+    implementations: ClassVar[dict[str, type]] = {"article": ArticleGuest}
 
     @classmethod
     def _check_availability(cls) -> Availability:
@@ -133,14 +147,17 @@ class PythonBaseline(Runtime):
         return RuntimeInfo(self.name, "python", platform.python_version(), "none (interpreted)",
                            "plain Python functions over a bytearray")
 
-    def compile(self, wasm: bytes) -> ModuleSummary:
+    def compile(self, wasm: bytes) -> PythonModule:
         try:
-            return summarize(wasm)
+            summary = summarize(wasm)
         except MalformedModule as exc:
             raise CompileError(str(exc)) from None
+        digest = hashlib.sha256(wasm).hexdigest()
+        name = next((g.name for g in guest.GUESTS.values() if g.sha256 == digest), None)
+        return PythonModule(summary, self.implementations.get(name) if name else None)
 
-    def instantiate(self, module: ModuleSummary, imports: Imports | None = None) -> Instance:
-        for mod, name, kind in module.imports:
+    def instantiate(self, module: PythonModule, imports: Imports | None = None) -> Instance:
+        for mod, name, kind in module.summary.imports:
             if kind == "func" and name not in (imports or {}).get(mod, {}):
                 raise LinkError(f"unknown import: {mod}.{name}")
-        return PythonInstance(module, self.guest_class)
+        return PythonInstance(module, imports)

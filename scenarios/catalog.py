@@ -9,6 +9,8 @@ Nothing here knows about particular runtimes: scenarios ask for ``Capability``s 
 from __future__ import annotations
 
 import difflib
+import importlib
+import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,14 +108,18 @@ SCENARIOS: dict[str, Scenario] = {}
 
 
 def register(scenario: Scenario) -> Scenario:
-    if scenario.name in SCENARIOS:
+    if SCENARIOS.get(scenario.name, scenario) is not scenario:
         raise ValueError(f"scenario {scenario.name!r} is registered twice")
     SCENARIOS[scenario.name] = scenario
     return scenario
 
 
 def _load_builtin() -> None:
-    from scenarios import article  # noqa: F401 - registers on import
+    """Import every module of ``scenarios.workloads`` (each registers its scenarios)."""
+    from scenarios import workloads
+
+    for mod in sorted(pkgutil.iter_modules(workloads.__path__), key=lambda m: m.name):
+        importlib.import_module(f"{workloads.__name__}.{mod.name}")
 
 
 def all_scenarios() -> dict[str, Scenario]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import ClassVar
 
 from runtimes.python_baseline import ArticleGuest, PythonBaseline
 
@@ -33,7 +34,7 @@ class WrongAnswer(PythonBaseline):
 
     name = "wrong-answer"
     summary = "test fake: returns wrong answers"
-    guest_class = _WrongGuest
+    implementations: ClassVar[dict[str, type]] = {"article": _WrongGuest}
 
 
 class _CrashingGuest(ArticleGuest):
@@ -50,7 +51,7 @@ class Crashes(PythonBaseline):
 
     name = "crashes"
     summary = "test fake: aborts its process while timed"
-    guest_class = _CrashingGuest
+    implementations: ClassVar[dict[str, type]] = {"article": _CrashingGuest}
 
 
 class _HangingGuest(ArticleGuest):
@@ -68,7 +69,7 @@ class Hangs(PythonBaseline):
 
     name = "hangs"
     summary = "test fake: never returns while timed"
-    guest_class = _HangingGuest
+    implementations: ClassVar[dict[str, type]] = {"article": _HangingGuest}
 
 
 class _SleepyGuest(ArticleGuest):
@@ -81,4 +82,4 @@ class Sleepy(PythonBaseline):
 
     name = "sleepy"
     summary = "test fake: correct but slow no_op"
-    guest_class = _SleepyGuest
+    implementations: ClassVar[dict[str, type]] = {"article": _SleepyGuest}
