@@ -205,6 +205,25 @@ class ConformanceSuite:
         assert inst.export("twice_mul")(6, 7) == 84
         assert seen == [7]
 
+    def test_host_exceptions_reach_the_caller_and_the_instance_survives(
+            self, runtime: Runtime) -> None:
+        self._needs(runtime, Capability.HOST_IMPORTS)
+        self._needs(runtime, Capability.ANY_MODULE)
+
+        def mul(a: int, b: int) -> int:
+            if a == 13:
+                raise ValueError("host refuses 13")
+            return a * b
+
+        inst = runtime.load(wat(IMPORT_WAT), {"env": {
+            "mul": HostFunction(mul, ("i32", "i32"), ("i32",)),
+            "log": HostFunction(lambda _: None, ("i32",), ()),
+        }})
+        with pytest.raises(Exception, match="host refuses 13") as info:
+            inst.export("twice_mul")(13, 2)
+        assert "host refuses 13" in str(runtime.explain(info.value))
+        assert inst.export("twice_mul")(3, 2) == 12
+
     def test_missing_import_is_a_link_error(self, runtime: Runtime) -> None:
         self._needs(runtime, Capability.ANY_MODULE)
         with pytest.raises(LinkError, match=r"mul|log|import"):
