@@ -53,6 +53,11 @@ class WasmError(Exception):
 
     kind: ClassVar[str] = "error"
 
+    def describe(self) -> str:
+        """One line that starts with the category: ``trap: ...``, ``export not found: x``."""
+        text = " ".join(str(self).split())
+        return text if text.lower().startswith(self.kind) else f"{self.kind}: {text}"
+
 
 class CompileError(WasmError):
     """The bytes are not a valid module for this runtime."""

@@ -9,7 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 _KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
+_VALTYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
+             0x70: "funcref", 0x6F: "externref"}
 PAGE = 65536
+
+
+def signature(params: tuple[str, ...], results: tuple[str, ...]) -> str:
+    """``(i32, i32) -> i32``: how a function type is written in every message."""
+    res = ", ".join(results)
+    return f"({', '.join(params)}) -> {res if len(results) == 1 else f'({res})'}"
 
 
 class MalformedModule(ValueError):
@@ -21,6 +29,7 @@ class ModuleSummary:
     exports: dict[str, str] = field(default_factory=dict)  # name -> kind
     imports: list[tuple[str, str, str]] = field(default_factory=list)  # (module, name, kind)
     memory_pages: int | None = None  # initial pages of the first defined memory
+    export_types: dict[str, str] = field(default_factory=dict)  # function export -> signature
 
 
 class _Reader:
@@ -54,6 +63,17 @@ class _Reader:
         self.pos += n
         return raw.decode("utf-8", errors="replace")
 
+    def functype(self) -> str:
+        if self.byte() != 0x60:
+            raise MalformedModule(f"bad function type at offset {self.pos - 1}")
+        params = tuple(self.valtype() for _ in range(self.uleb()))
+        results = tuple(self.valtype() for _ in range(self.uleb()))
+        return signature(params, results)
+
+    def valtype(self) -> str:
+        b = self.byte()
+        return _VALTYPES.get(b, f"0x{b:02x}")
+
     def limits(self) -> int:
         flags = self.byte()
         minimum = self.uleb()
@@ -69,6 +89,9 @@ def summarize(data: bytes) -> ModuleSummary:
     if data[4:8] != b"\x01\0\0\0":
         raise MalformedModule(f"unsupported wasm binary version {data[4:8].hex()}")
     out = ModuleSummary()
+    types: list[str] = []
+    func_types: list[int] = []  # type index of every function, imported ones first
+    export_funcs: dict[str, int] = {}
     r = _Reader(data, 8)
     while r.pos < len(data):
         section = r.byte()
@@ -77,12 +100,14 @@ def summarize(data: bytes) -> ModuleSummary:
         if end > len(data):
             raise MalformedModule(f"section {section} runs past the end of the module (truncated?)")
         s = _Reader(data, r.pos, end)
-        if section == 2:
+        if section == 1:
+            types = [s.functype() for _ in range(s.uleb())]
+        elif section == 2:
             for _ in range(s.uleb()):
                 mod, name, kind = s.name(), s.name(), s.byte()
                 out.imports.append((mod, name, _KINDS.get(kind, str(kind))))
                 if kind == 0:
-                    s.uleb()
+                    func_types.append(s.uleb())
                 elif kind == 1:
                     s.byte()
                     s.limits()
@@ -94,6 +119,8 @@ def summarize(data: bytes) -> ModuleSummary:
                 else:
                     s.byte()
                     s.uleb()
+        elif section == 3:
+            func_types += [s.uleb() for _ in range(s.uleb())]
         elif section == 5:
             count = s.uleb()
             if count and out.memory_pages is None:
@@ -101,7 +128,12 @@ def summarize(data: bytes) -> ModuleSummary:
         elif section == 7:
             for _ in range(s.uleb()):
                 name, kind = s.name(), s.byte()
-                s.uleb()
+                index = s.uleb()
                 out.exports[name] = _KINDS.get(kind, str(kind))
+                if kind == 0:
+                    export_funcs[name] = index
         r.pos = end
+    for name, index in export_funcs.items():
+        if index < len(func_types) and func_types[index] < len(types):
+            out.export_types[name] = types[func_types[index]]
     return out

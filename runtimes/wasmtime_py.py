@@ -125,8 +125,10 @@ class Wasmtime(Runtime):
 
     def explain(self, exc: BaseException) -> WasmError:
         if isinstance(exc, self._wt.Trap):
+            # The message is "error while executing at wasm backtrace: ... Caused by: <cause>".
             code = exc.trap_code.name if exc.trap_code is not None else "unknown"
-            return Trap(f"trap {code}: {exc.message.splitlines()[0]}")
+            cause = exc.message.strip().splitlines()[-1].strip()
+            return Trap(f"trap {code}: {cause}")
         return super().explain(exc)
 
 

@@ -17,6 +17,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pyperf
@@ -74,8 +75,7 @@ def check(runtime: Runtime, bench: Benchmark, session: Session
     except ValidationError:
         raise
     except Exception as exc:
-        err = runtime.explain(exc)
-        raise ValidationError(f"{err.kind}: {err}") from None
+        raise ValidationError(runtime.explain(exc).describe()) from None
     problem = work.problem(value)
     if problem:
         raise ValidationError(f"wrong answer: {problem}")
@@ -84,7 +84,7 @@ def check(runtime: Runtime, bench: Benchmark, session: Session
         try:
             again = once()
         except Exception as exc:
-            raise ValidationError(f"after timing: {runtime.explain(exc)}") from None
+            raise ValidationError(f"after timing: {runtime.explain(exc).describe()}") from None
         problem = work.problem(again)
         if problem:
             raise ValidationError(f"wrong answer after timing: {problem}")
@@ -102,6 +102,8 @@ def _forward(cmd: list[str], args: Any) -> None:
         cmd.extend(["--max-bytes", str(args.max_bytes)])
     if args.events:
         cmd.extend(["--events", args.events])
+    for item in args.guest:
+        cmd.extend(["--guest", item])
 
 
 def _selected(scenario: catalog.Scenario, args: Any) -> list[Benchmark]:
@@ -147,7 +149,12 @@ def main() -> int:
     parser.add_argument("--max-bytes", type=int, default=None)
     parser.add_argument("--call-timeout", type=float, default=120.0)
     parser.add_argument("--events", default=None, help="JSON-lines progress file")
+    parser.add_argument("--guest", action="append", default=[], metavar="NAME=PATH",
+                        help="use another module as guest NAME")
     args = runner.parse_args()
+    for item in args.guest:
+        name, _, path = item.partition("=")
+        guest.override(name, Path(path))
     events = EventLog(args.events)
     watchdog_path = f"{args.events}.watchdog" if args.events else None
 
@@ -171,8 +178,9 @@ def main() -> int:
             missing = sorted(c.value for c in scenario.requires - runtime.capabilities)
             events.emit("unsupported", reason=f"needs {', '.join(missing)}")
             return 0
+        problem = scenario.export_problem()
         passed = []
-        for bench in benches:
+        for bench in benches if problem is None else []:
             events.emit("validate", benchmark=bench.name)
             with watchdog(args.call_timeout, watchdog_path):
                 try:
@@ -182,6 +190,8 @@ def main() -> int:
                     continue
             events.emit("valid", benchmark=bench.name)
             passed.append(bench)
+        for bench in benches if problem is not None else []:
+            events.emit("invalid", benchmark=bench.name, detail=problem)
         benches = passed
         args.benchmarks = ",".join(b.name for b in benches)  # workers time only these
 

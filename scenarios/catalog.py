@@ -11,11 +11,12 @@ from __future__ import annotations
 import difflib
 import importlib
 import pkgutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import guest
+from runtimes import wasm_binary
 from runtimes.base import Capability, Imports, Instance, Runtime
 
 
@@ -92,16 +93,42 @@ class Benchmark:
 
 @dataclass(frozen=True)
 class Scenario:
+    """A family of benchmarks. ``exports`` names what its guests must export: a function
+    signature as ``runtimes.wasm_binary.signature`` writes it, or ``"memory"``."""
+
     name: str
     summary: str
     requires: frozenset[Capability]
     make_benchmarks: Callable[[], Iterable[Benchmark]]
     guests: tuple[str, ...] = field(default=())
+    exports: Mapping[str, str] = field(default_factory=dict)
 
     def benchmarks(self, max_bytes: int | None = None) -> list[Benchmark]:
         """The benchmarks in their fixed order, payloads above ``max_bytes`` left out."""
         return [b for b in self.make_benchmarks()
                 if max_bytes is None or b.payload_bytes <= max_bytes]
+
+    def export_problem(self) -> str | None:
+        """Why this scenario's guests cannot serve it (a missing or mistyped export), if so.
+
+        Checked on the bytes before any runtime sees them, so every runtime reports the same
+        specific reason; unreadable bytes are left for the runtimes to reject in their words.
+        """
+        found: dict[str, str] = {}
+        for name in self.guests:
+            try:
+                summary = wasm_binary.summarize(guest.get(name).wasm)
+            except wasm_binary.MalformedModule:
+                return None
+            found.update({e: summary.export_types.get(e, kind)
+                          for e, kind in summary.exports.items()})
+        for export, wanted in self.exports.items():
+            have = found.get(export)
+            if have is None:
+                return f"export not found: {export}"
+            if have != wanted:
+                return f"export {export} is {have}, the scenario needs {wanted}"
+        return None
 
 
 SCENARIOS: dict[str, Scenario] = {}

@@ -7,31 +7,28 @@ Each runtime and scenario runs in its own ``python -m scenarios.bench`` process 
 runtime that crashes, hangs or answers wrongly costs only its own cell: it is recorded with
 the reason and the run goes on. Results land in a new folder under results/ (see
 ``scenarios.results``); the console ends with a status table and the folder's path.
+
+Ctrl-C or SIGTERM stops the run between two steps: what finished stays on disk, the manifest
+says the run is incomplete and what is missing, and ``--resume RUN_DIR`` finishes it.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import os
-import re
 import shlex
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
 import guest
 import runtimes
 from guest import GuestError
-from scenarios import catalog, hosts, results
-from scenarios.bench import EXIT_UNAVAILABLE
-from scenarios.hosts import Assignment
+from scenarios import catalog, cell, hosts, results
+from scenarios.cell import CellSpec, run_cell
 
 PROG = "python -m scenarios.run"
 DEFAULT_RESULTS = hosts.PROJECT_ROOT / "results"
@@ -69,11 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run each runtime on every interpreter that has it, not just one")
     p.add_argument("--no-provision", action="store_true",
                    help="never create a venv under .venvs/ for runtimes that need another Python")
+    p.add_argument("--guest", action="append", default=[], metavar="NAME=PATH",
+                   help="run the scenarios on another module as guest NAME (e.g. another "
+                        "build of guest/article.wasm); repeatable")
     p.add_argument("--max-bytes", type=int, default=None,
                    help="leave out payloads larger than this many bytes")
     p.add_argument("--call-timeout", type=float, default=60.0,
                    help="seconds one timed value or validation may take before the process is "
                         "ended and the benchmark recorded as timed out (default: 60)")
+    p.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                   help="finish an interrupted run (its manifest supplies every other setting)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     g = p.add_argument_group(
         "pyperf options (passed to every benchmark, identical for all runtimes)")
@@ -118,179 +120,6 @@ def select(spec: str, known: Sequence[str], lookup: Any, what: str) -> list[str]
     return list(dict.fromkeys(names))
 
 
-# --- running one scenario on one runtime ---------------------------------------------------
-
-@dataclass
-class ScenarioResult:
-    """Per benchmark: status ok|invalid|timeout|crashed|failed and a one-line detail."""
-
-    status: str = "ok"  # ok | partial | failed | unsupported | unavailable
-    detail: str = ""
-    benchmarks: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def settle(self) -> None:
-        if self.status in ("unsupported", "unavailable"):
-            return
-        states = [b["status"] for b in self.benchmarks.values()]
-        if not states:
-            self.status = "failed"
-            self.detail = self.detail or "no benchmark ran"
-        elif all(s == "ok" for s in states):
-            self.status = "ok"
-        elif any(s == "ok" for s in states):
-            self.status = "partial"
-        else:
-            self.status = "failed"
-        if not self.detail and self.status != "ok":
-            bad = next(b for b in self.benchmarks.values() if b["status"] != "ok")
-            self.detail = f"{bad['status']}: {bad['detail']}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "detail": self.detail, "benchmarks": self.benchmarks}
-
-
-def read_events(path: Path) -> list[dict[str, Any]]:
-    """The event lines that were written completely (a torn last line is ignored)."""
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return out
-
-
-def spawn(cmd: list[str], log_path: Path, events_path: Path, idle_limit: float
-          ) -> tuple[int, bool]:
-    """Run ``cmd`` in its own process group; kill the group if ``events_path`` stalls.
-
-    Returns (exit code, killed for lack of progress).
-    """
-    with open(log_path, "w", encoding="utf-8") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=hosts.child_env(), cwd=hosts.PROJECT_ROOT,
-                                start_new_session=True)
-        last_change, last_size = time.monotonic(), -1
-        try:
-            while True:
-                try:
-                    return proc.wait(timeout=0.5), False
-                except subprocess.TimeoutExpired:
-                    pass
-                size = events_path.stat().st_size if events_path.exists() else 0
-                if size != last_size:
-                    last_change, last_size = time.monotonic(), size
-                elif time.monotonic() - last_change > idle_limit:
-                    _kill_group(proc)
-                    return proc.wait(), True
-        except BaseException:
-            _kill_group(proc)
-            proc.wait()
-            raise
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-
-
-def _death(rc: int, stalled: bool, log_text: str, watchdog_text: str, call_timeout: float,
-           worker_detail: str | None) -> tuple[str, str]:
-    """Why a benchmark process tree ended abnormally, as (status, detail)."""
-    if stalled:
-        return "timeout", "no progress: the process tree was killed by the orchestrator"
-    if "Timeout (" in watchdog_text:
-        return "timeout", f"a call ran past --call-timeout={call_timeout:g}s and was stopped"
-    if worker_detail:
-        return "failed", worker_detail
-    worker_rc = re.findall(r"failed with exit code (-?\d+)", log_text)
-    code = int(worker_rc[-1]) if worker_rc else rc
-    if code == 124:
-        return "timeout", "pyperf's worker timeout expired"
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        return "crashed", f"process killed by {name}"
-    lines = [ln for ln in log_text.strip().splitlines() if ln.strip()]
-    return "failed", (lines[-1] if lines else f"exit code {rc}")[:300]
-
-
-def run_scenario(assign: Assignment, scenario: catalog.Scenario, part_dir: Path,
-                 opts: argparse.Namespace, perf_args: list[str]) -> ScenarioResult:
-    """Validate and time ``scenario`` on one runtime, retrying past a benchmark that kills it."""
-    result = ScenarioResult()
-    remaining: list[str] | None = None  # None: all of the scenario's benchmarks
-    for attempt in range(1, 1000):
-        stem = part_dir / f"{scenario.name}.{attempt}"
-        events_path = Path(f"{stem}.events.jsonl")
-        out = Path(f"{stem}.json")
-        cmd = [assign.host.python, "-m", "scenarios.bench", "--runtime", assign.runtime,
-               "--scenario", scenario.name, "--events", str(events_path), "-o", str(out),
-               "--call-timeout", str(opts.call_timeout),
-               "--timeout", str(int(opts.call_timeout * 10 + 60)), *perf_args]
-        if opts.max_bytes is not None:
-            cmd += ["--max-bytes", str(opts.max_bytes)]
-        if remaining is not None:
-            cmd += ["--benchmarks", ",".join(remaining)]
-        rc, stalled = spawn(cmd, Path(f"{stem}.log"), events_path, opts.call_timeout * 12 + 60)
-        events = read_events(events_path)
-        kinds = {e["event"] for e in events}
-        if "unavailable" in kinds or rc == EXIT_UNAVAILABLE:
-            reason = next((e["reason"] for e in events if e["event"] == "unavailable"), "")
-            return ScenarioResult("unavailable", reason or f"exit code {rc}")
-        if "unsupported" in kinds:
-            reason = next(e["reason"] for e in events if e["event"] == "unsupported")
-            return ScenarioResult("unsupported", reason)
-        listed = next((e["benchmarks"] for e in events if e["event"] == "begin"), None)
-        if listed is None:  # died before it could even list its benchmarks
-            status, detail = _death(rc, stalled, _read(Path(f"{stem}.log")),
-                                    _read(Path(f"{events_path}.watchdog")), opts.call_timeout, None)
-            result.status, result.detail = "failed", f"{status}: {detail}"
-            return result
-        pending = None
-        for e in events:
-            name = e.get("benchmark")
-            if e["event"] == "invalid":
-                result.benchmarks[name] = {"status": "invalid", "detail": e["detail"]}
-            elif e["event"] == "done":
-                result.benchmarks[name] = {"status": "ok", "detail": ""}
-            if e["event"] in ("validate", "start"):
-                pending = name
-            elif e["event"] in ("valid", "invalid", "done") and name == pending:
-                pending = None
-        if rc == 0 and not stalled:
-            for name in listed:
-                result.benchmarks.setdefault(name, {"status": "failed", "detail": "not timed"})
-            break
-        worker_detail = next((e["detail"] for e in reversed(events)
-                              if e["event"] == "worker_failed" and e["benchmark"] == pending), None)
-        status, detail = _death(rc, stalled, _read(Path(f"{stem}.log")),
-                                _read(Path(f"{events_path}.watchdog")), opts.call_timeout,
-                                worker_detail)
-        if pending is None:
-            pending = next((n for n in listed if n not in result.benchmarks), None)
-        if pending is None:
-            result.detail = f"{status}: {detail}"
-            break
-        result.benchmarks[pending] = {"status": status, "detail": detail}
-        remaining = [n for n in listed if n not in result.benchmarks]
-        if not remaining:
-            break
-    result.settle()
-    return result
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
 # --- the run as a whole --------------------------------------------------------------------
 
 def list_everything(names: list[str], extra: list[str]) -> None:
@@ -321,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return _main(args)
+        return _resume(args) if args.resume else _new_run(args)
     except UsageError as exc:
         die(str(exc))
     except KeyboardInterrupt:
@@ -336,7 +165,23 @@ def main(argv: list[str] | None = None) -> int:
         die(f"{type(exc).__name__}: {exc} (rerun with --debug for the traceback)", 1)
 
 
-def _main(args: argparse.Namespace) -> int:
+def _use_guests(items: list[str], names: list[str]) -> dict[str, guest.Guest]:
+    """Apply ``--guest NAME=PATH`` replacements and check every needed module is readable."""
+    try:
+        for item in items:
+            name, sep, path = item.partition("=")
+            if not sep or not path:
+                raise UsageError(f"--guest takes NAME=PATH, got {item!r}")
+            guest.override(name, Path(path))
+        found = {g: guest.get(g) for g in names}
+        for g in found.values():
+            _ = g.wasm
+    except GuestError as exc:
+        raise UsageError(str(exc)) from None
+    return found
+
+
+def _new_run(args: argparse.Namespace) -> int:
     runtime_names = select(args.runtime, runtimes.names(), runtimes.get, "runtime")
     scenario_names = select(args.scenario, list(catalog.all_scenarios()), catalog.get, "scenario")
     if args.list:
@@ -345,13 +190,7 @@ def _main(args: argparse.Namespace) -> int:
     if args.call_timeout <= 0:
         raise UsageError("--call-timeout must be positive")
     scenarios = [catalog.get(n) for n in scenario_names]
-    guest_names = sorted({g for sc in scenarios for g in sc.guests})
-    try:
-        guests = {g: guest.get(g) for g in guest_names}
-        for g in guests.values():
-            _ = g.wasm
-    except GuestError as exc:
-        raise UsageError(str(exc)) from None
+    guests = _use_guests(args.guest, sorted({g for sc in scenarios for g in sc.guests}))
     problem = results.check_writable(args.results_dir)
     if problem:
         raise UsageError(problem)
@@ -372,63 +211,143 @@ def _main(args: argparse.Namespace) -> int:
         "pyperf_args": perf_args,
         "options": {"runtimes": runtime_names, "scenarios": scenario_names,
                     "max_bytes": args.max_bytes, "call_timeout": args.call_timeout},
-        "guests": {name: {"sha256": g.sha256, "bytes": len(g.wasm),
-                          "path": str(g.path.relative_to(hosts.PROJECT_ROOT))}
+        "guests": {name: {"sha256": g.sha256, "bytes": len(g.wasm), "path": str(g.path),
+                          "replaced": g.file is not None}
                    for name, g in guests.items()},
         "interpreters": [{"label": h.label, "python": h.python, "problem": h.problem}
                          for h in found],
+        "plan": [{"runtime": a.runtime, "interpreter": a.host.label, "python": a.host.python,
+                  "info": a.host.runtimes.get(a.runtime, {})} for a in pairs],
         "runtimes": {},
         "unavailable": skipped,
     }
-    save = lambda: results.atomic_write_json(run_dir / results.MANIFEST, manifest)  # noqa: E731
-    save()
+    results.atomic_write_json(run_dir / results.MANIFEST, manifest)
     print(f"Run {run_dir.name}: {len(pairs)} runtime/interpreter pairs x {len(scenarios)} scenarios"
           f"{' with ' + ' '.join(perf_args) if perf_args else ''}")
     for a in pairs:
         print(f"  {a.runtime:18} on {a.host.label} ({a.host.python})")
     for name, reason in skipped.items():
         print(f"  {name:18} NOT RUN: {reason}")
-
     if not pairs:
         manifest["finished"] = results.now()
-        save()
+        results.atomic_write_json(run_dir / results.MANIFEST, manifest)
         print(f"{PROG}: nothing could run; see the reasons above", file=sys.stderr)
         return 1
+    return _execute(run_dir, manifest)
+
+
+def _resume(args: argparse.Namespace) -> int:
+    """Finish an interrupted run in its own folder, with the settings it started with."""
+    run_dir = args.resume
     try:
-        for a in pairs:
-            _run_pair(a, scenarios, run_dir, args, perf_args, manifest, save)
-        manifest["complete"] = True
-    finally:
-        manifest["finished"] = results.now()
-        save()
-    print_summary(manifest, scenario_names)
+        manifest = results.load_manifest(run_dir)
+        options, plan = manifest["options"], manifest["plan"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UsageError(f"{run_dir} is not a run folder with a readable manifest.json") from None
+    if manifest.get("complete"):
+        print(f"Run {run_dir} is already complete; nothing to resume.")
+        return 0
+    try:
+        names = [catalog.get(n).name for n in options["scenarios"]]
+    except LookupError as exc:
+        raise UsageError(f"cannot resume: {exc}") from None
+    for name, g in manifest["guests"].items():
+        if g["replaced"]:
+            guest.override(name, Path(g["path"]))
+        try:
+            now = guest.get(name).sha256
+        except GuestError as exc:
+            raise UsageError(f"cannot resume: {exc}") from None
+        if now != g["sha256"]:
+            raise UsageError(f"cannot resume: guest {name} changed since the run began "
+                             f"(sha256 {g['sha256'][:12]} then, {now[:12]} now)")
+    for p in plan:
+        host = hosts.probe(p["python"], [p["runtime"]])
+        if not host.has(p["runtime"]) or host.label != p["interpreter"]:
+            why = host.problem or host.runtimes.get(p["runtime"], {}).get("reason") or host.label
+            raise UsageError(f"cannot resume: {p['runtime']} no longer runs on "
+                             f"{p['interpreter']} ({p['python']}): {why}")
+    manifest.pop("interrupted", None)
+    manifest.pop("missing", None)
+    manifest.setdefault("resumed", []).append(
+        {"command": " ".join([PROG, *map(shlex.quote, sys.argv[1:])]), "at": results.now()})
+    print(f"Resuming {run_dir}: {len(_missing(manifest))} of "
+          f"{len(plan) * len(names)} runtime/scenario cells left")
+    return _execute(run_dir, manifest)
+
+
+def _missing(manifest: dict[str, Any]) -> list[str]:
+    """``runtime@interpreter: scenario`` for every planned cell not recorded yet."""
+    out = []
+    for p in manifest["plan"]:
+        key = f"{p['runtime']}@{p['interpreter']}"
+        done = manifest["runtimes"].get(key, {}).get("scenarios", {})
+        out += [f"{key}: {s}" for s in manifest["options"]["scenarios"] if s not in done]
+    return out
+
+
+def _execute(run_dir: Path, manifest: dict[str, Any]) -> int:
+    """Run every planned cell not recorded yet; on Ctrl-C/SIGTERM leave an honest manifest."""
+    options = manifest["options"]
+    scenarios = [catalog.get(n) for n in options["scenarios"]]
+    extra = tuple(arg for name, g in manifest["guests"].items() if g["replaced"]
+                  for arg in ("--guest", f"{name}={g['path']}"))
+    return_code = 0
+    with cell.stoppable():
+        try:
+            for p in manifest["plan"]:
+                key = f"{p['runtime']}@{p['interpreter']}"
+                entry = manifest["runtimes"].setdefault(key, {
+                    "runtime": p["runtime"], "interpreter": p["interpreter"],
+                    "python": p["python"], "info": p["info"], "file": f"{key}.json",
+                    "scenarios": {}})
+                part_dir = run_dir / "parts" / key
+                part_dir.mkdir(parents=True, exist_ok=True)
+                for sc in scenarios:
+                    cell.check_stop()
+                    if sc.name in entry["scenarios"]:
+                        continue
+                    spec = CellSpec(p["python"], p["runtime"], sc.name, options["call_timeout"],
+                                    options["max_bytes"], tuple(manifest["pyperf_args"]), extra)
+                    _run_and_record(spec, sc, run_dir, part_dir, entry, manifest)
+            manifest["complete"] = True
+        except cell.Stop as stop:
+            for key, entry in manifest["runtimes"].items():  # keep every benchmark timed so far
+                results.merge_suites(sorted((run_dir / "parts" / key).glob("*.json")),
+                                     run_dir / entry["file"])
+            manifest["interrupted"] = {"signal": stop.signal_name, "at": results.now()}
+            manifest["missing"] = _missing(manifest)
+            return_code = 128 + signal.Signals[stop.signal_name].value
+        finally:
+            manifest["finished"] = results.now()
+            results.atomic_write_json(run_dir / results.MANIFEST, manifest)
+    if return_code:
+        print(f"\n{PROG}: interrupted ({manifest['interrupted']['signal']}); what finished is "
+              f"kept, {len(manifest['missing'])} cells missing.\nFinish it with: "
+              f"{PROG} --resume {run_dir}", file=sys.stderr)
+        return return_code
+    print_summary(manifest, options["scenarios"])
     print(f"\nResults: {run_dir}")
     return 0
 
 
-def _run_pair(a: Assignment, scenarios: list[catalog.Scenario], run_dir: Path,
-              args: argparse.Namespace, perf_args: list[str], manifest: dict[str, Any],
-              save: Any) -> None:
-    part_dir = run_dir / "parts" / a.key
-    part_dir.mkdir(parents=True, exist_ok=True)
-    entry = manifest["runtimes"].setdefault(a.key, {
-        "runtime": a.runtime, "interpreter": a.host.label, "python": a.host.python,
-        "info": a.host.runtimes.get(a.runtime, {}), "file": f"{a.key}.json", "scenarios": {}})
-    for sc in scenarios:
-        started = time.monotonic()
-        print(f"[{a.key}] {sc.name} ...", end="", flush=True)
-        res = run_scenario(a, sc, part_dir, args, perf_args)
-        timed = results.merge_suites(sorted(part_dir.glob("*.json")), run_dir / entry["file"])
-        for name, b in res.benchmarks.items():
-            if b["status"] == "ok" and name not in timed:
-                b.update(status="failed", detail="result file lost")
-        res.settle()
-        entry["scenarios"][sc.name] = res.as_dict()
-        save()
-        ok = sum(b["status"] == "ok" for b in res.benchmarks.values())
-        note = f" ({res.detail})" if res.detail else ""
-        took = time.monotonic() - started
-        print(f" {res.status} {ok}/{len(res.benchmarks)}{note} [{took:.0f} s]")
+def _run_and_record(spec: CellSpec, sc: catalog.Scenario, run_dir: Path, part_dir: Path,
+                    entry: dict[str, Any], manifest: dict[str, Any]) -> None:
+    key = f"{spec.runtime}@{entry['interpreter']}"
+    started = time.monotonic()
+    print(f"[{key}] {sc.name} ...", end="", flush=True)
+    names = [b.name for b in sc.benchmarks(spec.max_bytes)]
+    res = run_cell(spec, names, part_dir)
+    timed = results.merge_suites(sorted(part_dir.glob("*.json")), run_dir / entry["file"])
+    for name, b in res.benchmarks.items():
+        if b["status"] == "ok" and name not in timed:
+            b.update(status="failed", detail="result file lost")
+    res.settle()
+    entry["scenarios"][sc.name] = res.as_dict()
+    results.atomic_write_json(run_dir / results.MANIFEST, manifest)
+    ok = sum(b["status"] == "ok" for b in res.benchmarks.values())
+    note = f" ({res.detail})" if res.detail else ""
+    print(f" {res.status} {ok}/{len(res.benchmarks)}{note} [{time.monotonic() - started:.0f} s]")
 
 
 def print_summary(manifest: dict[str, Any], scenario_names: list[str]) -> None:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 import time
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from runtimes.base import Instance
 from runtimes.python_baseline import ArticleGuest, PythonBaseline
+from runtimes.wasmtime_py import Wasmtime, WasmtimeInstance
 
 REGISTRATION = ",".join([
+    "wrong-store=tests.fakes:WasmtimeWrongStore",
     "wrong-answer=tests.fakes:WrongAnswer",
     "crashes=tests.fakes:Crashes",
     "hangs=tests.fakes:Hangs",
@@ -83,3 +86,19 @@ class Sleepy(PythonBaseline):
     name = "sleepy"
     summary = "test fake: correct but slow no_op"
     implementations: ClassVar[dict[str, type]] = {"article": _SleepyGuest}
+
+
+class WasmtimeWrongStore(Wasmtime):
+    """Real wasmtime, misused: exports are called with another Store's context.
+
+    wasmtime-py does not check this; libwasmtime panics and aborts the process (SIGABRT).
+    """
+
+    name = "wrong-store"
+    summary = "test fake: wasmtime called with the wrong store (aborts)"
+
+    def instantiate(self, module: Any, imports: Any = None) -> Instance:
+        inst = super().instantiate(module, imports)
+        assert isinstance(inst, WasmtimeInstance)
+        inst._store = self._wt.Store(self.engine)  # exports now bind to a foreign store
+        return inst

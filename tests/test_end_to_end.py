@@ -16,6 +16,8 @@ import guest
 from scenarios import catalog, hosts
 from tests import fakes
 
+pytestmark = pytest.mark.e2e
+
 SEED_RUNTIMES = ("wasmtime", "wasmer-cranelift", "wasmer-singlepass", "python")
 
 
@@ -116,6 +118,22 @@ def test_misbehaving_runtimes_are_recorded_and_the_run_goes_on(tmp_path: Path) -
     hung = cells["hangs"]["add_numbers"]["benchmarks"]["add_numbers"]
     assert hung["status"] == "timeout" and "--call-timeout=3s" in hung["detail"]
     assert cells["hangs"]["reverse_string"]["status"] == "ok"
+    assert all(s["status"] == "ok" for s in cells["python"].values())
+
+
+def test_a_real_runtime_abort_is_recorded_with_its_last_words(tmp_path: Path) -> None:
+    proc = run_cli("--runtime", "wrong-store,python", "--scenario", "no_op,add_numbers",
+                   "--no-provision", "--debug-single-value", "--results-dir", str(tmp_path),
+                   env={"WASM_INTEROP_RUNTIMES": fakes.REGISTRATION}, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    _, manifest = only_run(tmp_path)
+    cells = {e["runtime"]: e["scenarios"] for e in manifest["runtimes"].values()}
+    if "wrong-store" not in cells:
+        pytest.skip(f"wasmtime unavailable here: {manifest['unavailable']}")
+    for scenario in ("no_op", "add_numbers"):
+        (bench,) = cells["wrong-store"][scenario]["benchmarks"].values()
+        assert bench == {"status": "crashed", "detail":
+                         "process killed by SIGABRT: object used with the wrong store"}
     assert all(s["status"] == "ok" for s in cells["python"].values())
 
 

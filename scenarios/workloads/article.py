@@ -81,28 +81,34 @@ def _alloc_dealloc(size: int):
     return prepare
 
 
+ALLOC = {"memory": "memory", "allocate": "(i32) -> i32"}
+
 register(Scenario(
     "loop_overhead", "the timing loop alone (per statement): the floor under every value",
     frozenset(), lambda: [Benchmark("loop_overhead", "loop_overhead", _loop_overhead)]))
 register(Scenario(
     "no_op", "call an exported function that does nothing: the boundary crossing itself",
-    frozenset(), lambda: [Benchmark("no_op", "no_op", _no_op, guest=GUEST)], (GUEST,)))
+    frozenset(), lambda: [Benchmark("no_op", "no_op", _no_op, guest=GUEST)], (GUEST,),
+    {"no_op": "() -> ()"}))
 register(Scenario(
     "add_numbers", "add_numbers(10, 20) == 30: two i32 in, one out",
     frozenset(), lambda: [Benchmark("add_numbers", "add_numbers", _add_numbers, guest=GUEST)],
-    (GUEST,)))
+    (GUEST,), {"add_numbers": "(i32, i32) -> i32"}))
 register(Scenario(
     "reverse_string", "write a string into linear memory, reverse it in place, read it back",
     NEEDS_MEMORY,
     lambda: [Benchmark(f"reverse_string/{n}", "reverse_string", _reverse_string(n), n, GUEST)
-             for n in STRING_SIZES], (GUEST,)))
+             for n in STRING_SIZES], (GUEST,),
+    {**ALLOC, "reverse_string_in_place": "(i32, i32) -> ()"}))
 register(Scenario(
     "sum_array", "pack a list of i32 (struct) into linear memory and sum it in the guest",
     NEEDS_MEMORY,
     lambda: [Benchmark(f"sum_array/{n}", "sum_array", _sum_array(n), 4 * n, GUEST)
-             for n in ARRAY_COUNTS], (GUEST,)))
+             for n in ARRAY_COUNTS], (GUEST,),
+    {**ALLOC, "sum_array": "(i32, i32) -> i32"}))
 register(Scenario(
     "alloc_dealloc", "allocate and free a block through the guest's exported allocator",
     NEEDS_MEMORY,
     lambda: [Benchmark(f"alloc_dealloc/{n}", "alloc_dealloc", _alloc_dealloc(n), 0, GUEST)
-             for n in ALLOC_SIZES], (GUEST,)))
+             for n in ALLOC_SIZES], (GUEST,),
+    {**ALLOC, "deallocate": "(i32, i32) -> ()"}))

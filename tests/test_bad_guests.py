@@ -1,0 +1,44 @@
+"""The bad-guest corpus through the real command and every runtime: specific errors, no hang."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.bad_guests import CORPUS, BadGuest
+from tests.test_end_to_end import only_run, run_cli
+
+pytestmark = pytest.mark.e2e
+
+WASM_RUNTIMES = ("wasmtime", "wasmer-cranelift", "wasmer-singlepass")
+CALL_TIMEOUT = 4
+
+
+@pytest.mark.parametrize("bad", CORPUS, ids=lambda b: b.name)
+def test_bad_guest_is_reported_specifically_and_the_run_goes_on(bad: BadGuest, tmp_path: Path
+                                                                ) -> None:
+    module = bad.build(tmp_path)
+    started = time.monotonic()
+    proc = run_cli("--runtime", ",".join((*WASM_RUNTIMES, "python")), "--scenario",
+                   ",".join(bad.scenarios), "--guest", f"article={module}", "--max-bytes", "64",
+                   "--debug-single-value", "--call-timeout", str(CALL_TIMEOUT),
+                   "--results-dir", str(tmp_path / "results"), timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    _, manifest = only_run(tmp_path / "results")
+    assert manifest["complete"] and manifest["guests"]["article"]["replaced"]
+    cells = {e["runtime"]: e["scenarios"] for e in manifest["runtimes"].values()}
+    assert set(WASM_RUNTIMES) <= set(cells), manifest["unavailable"]
+    for runtime in WASM_RUNTIMES:
+        for scenario, (status, words) in bad.expect.items():
+            for name, bench in cells[runtime][scenario]["benchmarks"].items():
+                detail = bench["detail"].lower()
+                assert bench["status"] == status, (runtime, name, bench)
+                assert not words or any(w in detail for w in words), (runtime, name, bench)
+    # the python baseline runs only this project's own guests, and says so
+    for scenario in bad.scenarios:
+        for bench in cells["python"][scenario]["benchmarks"].values():
+            assert bench["status"] == "invalid"
+    assert time.monotonic() - started < 300
