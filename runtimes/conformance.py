@@ -57,6 +57,17 @@ def required() -> set[str]:
     return {n.strip() for n in os.environ.get(REQUIRE_VAR, "").split(",") if n.strip()}
 
 
+def available_runtime(name: str) -> type[Runtime]:
+    """The adapter class ``name``, or skip the test (fail it if ``name`` is required here)."""
+    cls = runtimes.get(name)
+    avail = cls.availability()
+    if not avail.available:
+        if name in required():
+            pytest.fail(f"{name} is required here but unavailable: {avail.reason}")
+        pytest.skip(f"{name} unavailable: {avail.reason}")
+    return cls
+
+
 class ConformanceSuite:
     """Subclass with ``runtime_name`` set (or a ``runtime_name`` fixture) to test an adapter."""
 
@@ -64,13 +75,7 @@ class ConformanceSuite:
 
     @pytest.fixture
     def runtime_cls(self) -> type[Runtime]:
-        cls = runtimes.get(self.runtime_name)
-        avail = cls.availability()
-        if not avail.available:
-            if self.runtime_name in required():
-                pytest.fail(f"{self.runtime_name} is required here but unavailable: {avail.reason}")
-            pytest.skip(f"{self.runtime_name} unavailable: {avail.reason}")
-        return cls
+        return available_runtime(self.runtime_name)
 
     @pytest.fixture
     def runtime(self, runtime_cls: type[Runtime]) -> Runtime:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import guest
 import runtimes
 from runtimes.base import Capability, Instance
-from runtimes.conformance import required
+from runtimes.conformance import available_runtime
 from scenarios import reference
 
 MIB = 1 << 20
@@ -46,13 +46,7 @@ arrays = st.one_of(
 @pytest.fixture(scope="module", params=runtimes.names())
 def instance(request: pytest.FixtureRequest) -> Instance:
     """One instance per runtime, reused across examples as a host program would."""
-    cls = runtimes.get(request.param)
-    avail = cls.availability()
-    if not avail.available:
-        if request.param in required():
-            pytest.fail(f"{request.param} is required here but unavailable: {avail.reason}")
-        pytest.skip(f"{request.param} unavailable: {avail.reason}")
-    runtime = cls()
+    runtime = available_runtime(request.param)()
     if Capability.MEMORY not in runtime.capabilities:
         pytest.skip(f"{request.param} has no host access to linear memory")
     return runtime.load(guest.get("article").wasm)
