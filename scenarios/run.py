@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "ended and the benchmark recorded as timed out (default: 60)")
     p.add_argument("--resume", type=Path, metavar="RUN_DIR",
                    help="finish an interrupted run (its manifest supplies every other setting)")
+    p.add_argument("--no-report", action="store_true",
+                   help="do not render the HTML report at the end (python -m scenarios.report)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     g = p.add_argument_group(
         "pyperf options (passed to every benchmark, identical for all runtimes)")
@@ -233,7 +235,7 @@ def _new_run(args: argparse.Namespace) -> int:
         results.atomic_write_json(run_dir / results.MANIFEST, manifest)
         print(f"{PROG}: nothing could run; see the reasons above", file=sys.stderr)
         return 1
-    return _execute(run_dir, manifest)
+    return _execute(run_dir, manifest, report=not args.no_report, debug=args.debug)
 
 
 def _resume(args: argparse.Namespace) -> int:
@@ -273,7 +275,7 @@ def _resume(args: argparse.Namespace) -> int:
         {"command": " ".join([PROG, *map(shlex.quote, sys.argv[1:])]), "at": results.now()})
     print(f"Resuming {run_dir}: {len(_missing(manifest))} of "
           f"{len(plan) * len(names)} runtime/scenario cells left")
-    return _execute(run_dir, manifest)
+    return _execute(run_dir, manifest, report=not args.no_report, debug=args.debug)
 
 
 def _missing(manifest: dict[str, Any]) -> list[str]:
@@ -286,7 +288,8 @@ def _missing(manifest: dict[str, Any]) -> list[str]:
     return out
 
 
-def _execute(run_dir: Path, manifest: dict[str, Any]) -> int:
+def _execute(run_dir: Path, manifest: dict[str, Any], report: bool = True, debug: bool = False
+             ) -> int:
     """Run every planned cell not recorded yet; on Ctrl-C/SIGTERM leave an honest manifest."""
     options = manifest["options"]
     scenarios = [catalog.get(n) for n in options["scenarios"]]
@@ -328,6 +331,20 @@ def _execute(run_dir: Path, manifest: dict[str, Any]) -> int:
         return return_code
     print_summary(manifest, options["scenarios"])
     print(f"\nResults: {run_dir}")
+    return make_report(run_dir, debug) if report else 0
+
+
+def make_report(run_dir: Path, debug: bool) -> int:
+    """Render the run's report and print where it is; the results are safe either way."""
+    from scenarios import report
+    from scenarios.reporting import ReportError
+
+    try:
+        index = report.generate(run_dir, debug=debug)
+    except ReportError as exc:
+        print(f"{PROG}: the report could not be made: {exc}", file=sys.stderr)
+        return 1
+    print(f"Report:  {index}\n         open file://{index.resolve()} in a browser")
     return 0
 
 

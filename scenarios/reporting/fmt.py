@@ -1,0 +1,59 @@
+"""How numbers are written in tables, plots and the console (three significant digits)."""
+
+from __future__ import annotations
+
+import math
+
+_TIME_UNITS = ((1.0, "ns"), (1e3, "µs"), (1e6, "ms"), (1e9, "s"))
+
+
+def sig3(x: float) -> str:
+    x = float(f"{x:.3g}")
+    if x == 0:
+        return "0"
+    digits = max(0, 2 - math.floor(math.log10(abs(x))))
+    return f"{x:.{digits}f}"
+
+
+def ns(value: float, compact: bool = False) -> str:
+    """A duration given in nanoseconds: ``812 ns``, ``12.3 µs``, ``1.05 ms``.
+
+    ``compact`` drops trailing zeros (``5 µs`` rather than ``5.00 µs``), for axis ticks.
+    """
+    if value is None or not math.isfinite(value):
+        return "—"
+    for scale, unit in _TIME_UNITS:
+        shown = sig3(value / scale)
+        if compact and "." in shown:
+            shown = shown.rstrip("0").rstrip(".")
+        if abs(float(shown)) < 1000 or unit == "s":  # 999.6 µs rounds to 1000: use ms
+            return f"{shown} {unit}"
+    raise AssertionError("unreachable")
+
+
+def ratio(value: float) -> str:
+    return "—" if value is None or not math.isfinite(value) else f"×{sig3(value)}"
+
+
+def interval(low: float, high: float) -> str:
+    if any(v is None or not math.isfinite(v) for v in (low, high)):
+        return "no interval"
+    return f"[{sig3(low)}, {sig3(high)}]"
+
+
+def nbytes(n: float) -> str:
+    """``16 B``, ``4 KiB``, ``1 MiB``; exact sizes that are not powers of 1024 stay in bytes."""
+    n = int(n)
+    for shift, unit in ((20, "MiB"), (10, "KiB")):
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return f"{n >> shift} {unit}"
+    return f"{n:,} B"
+
+
+def number(x: float) -> str:
+    """Three significant digits, thousands separated: ``0.0123``, ``45.6``, ``12,300``."""
+    if x is None or not math.isfinite(x):
+        return "—"
+    if x != 0 and abs(x) < 1e-3:
+        return f"{x:.2e}"
+    return f"{float(sig3(x)):,.0f}" if abs(x) >= 1000 else sig3(x)

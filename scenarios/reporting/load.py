@@ -1,0 +1,238 @@
+"""Read a run folder (``results/<run-id>/``) into pandas, through pyperf's own API.
+
+The manifest says what was attempted and how each runtime, scenario and benchmark ended; the
+pyperf files hold the values of the benchmarks that were timed. ``load_run`` joins them:
+
+* ``Run.values``: one row per timed value (the tidy table exported as CSV);
+* ``Run.cells``: one row per runtime x benchmark with its status and reason, including the
+  ones that have no number (invalid, timeout, crashed, failed, unsupported, unavailable,
+  missing, not run);
+* ``Run.benchmarks``: the ``pyperf.Benchmark`` objects, so statistics come from pyperf itself.
+
+Anything that is not a run, or a file that is corrupted or belongs to something else, raises
+``ReportError`` with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyperf
+
+from scenarios.reporting import ReportError
+from scenarios.results import MANIFEST
+
+NS = 1e9
+# Statuses a cell can have; every one but "ok" is shown as a word with its reason, never a number.
+OK = "ok"
+MISSING = "missing"  # the manifest says timed, but the values are not in the pyperf file
+NOT_RUN = "not run"  # the run stopped before it got there
+VALUE_COLUMNS = ("run", "key", "runtime", "interpreter", "runtime_version", "compiler", "binding",
+                 "scenario", "benchmark", "payload_bytes", "process", "value_index", "value_s",
+                 "ns")
+CELL_COLUMNS = ("key", "runtime", "interpreter", "scenario", "benchmark", "payload_bytes",
+                "status", "detail")
+
+
+@dataclass
+class Run:
+    """One run folder, loaded. ``keys`` are ``runtime@interpreter`` in the order they ran."""
+
+    path: Path
+    manifest: dict[str, Any]
+    values: pd.DataFrame
+    cells: pd.DataFrame
+    benchmarks: dict[tuple[str, str], pyperf.Benchmark] = field(repr=False)
+    keys: list[str]
+    scenarios: list[str]
+    benchmark_order: list[str]
+    missing: list[str]  # what an incomplete run lacks, one sentence each
+
+    @property
+    def run_id(self) -> str:
+        return str(self.manifest.get("run_id") or self.path.name)
+
+    @property
+    def complete(self) -> bool:
+        return self.manifest.get("complete") is True
+
+    def entry(self, key: str) -> dict[str, Any]:
+        return self.manifest["runtimes"].get(key, {})
+
+
+def natural_key(name: str) -> tuple[Any, ...]:
+    """Sort ``reverse_string/1024`` after ``reverse_string/64``."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))
+
+
+def is_run_dir(path: Path) -> bool:
+    return (path / MANIFEST).is_file()
+
+
+def latest_run(results_dir: Path) -> Path:
+    """The newest run folder under ``results_dir`` (folders are named by start time)."""
+    runs = [p for p in results_dir.iterdir() if p.is_dir() and is_run_dir(p)] \
+        if results_dir.is_dir() else []
+    if not runs:
+        raise ReportError(f"no run found under {results_dir}; make one with "
+                          "`python -m scenarios.run` (or name a run folder)")
+    return max(runs, key=lambda p: natural_key(p.name))
+
+
+def read_manifest(run_dir: Path) -> dict[str, Any]:
+    """The manifest of ``run_dir``, checked to be one of ours."""
+    if not run_dir.is_dir():
+        raise ReportError(f"{run_dir} is not a folder; name a run folder under results/")
+    path = run_dir / MANIFEST
+    if not path.is_file():
+        raise ReportError(f"{run_dir} is not a run folder (it has no {MANIFEST}); "
+                          "runs are made by `python -m scenarios.run`")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ReportError(f"{path} is not a text file; is the run folder corrupted?") from None
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{path} is corrupted: not valid JSON ({exc.msg} at line "
+                          f"{exc.lineno})") from None
+    problem = _manifest_problem(data)
+    if problem:
+        raise ReportError(f"{path} is not a wasm-interop-bench manifest ({problem})")
+    return data
+
+
+def _manifest_problem(data: Any) -> str | None:
+    if not isinstance(data, dict):
+        return f"a JSON {type(data).__name__}, not an object"
+    if data.get("schema") != 1:
+        return f"schema {data.get('schema')!r}, expected 1"
+    for name, kind in (("runtimes", dict), ("options", dict), ("unavailable", dict)):
+        if not isinstance(data.get(name), kind):
+            return f"no {name!r} object"
+    for key, entry in data["runtimes"].items():
+        if not isinstance(entry, dict):
+            return f"runtime entry {key!r} is not an object"
+        for name in ("runtime", "interpreter", "file", "scenarios"):
+            if name not in entry:
+                return f"runtime entry {key!r} has no {name!r}"
+        for sc_name, sc in entry["scenarios"].items():
+            if not isinstance(sc, dict) or not isinstance(sc.get("benchmarks", {}), dict):
+                return f"scenario {sc_name!r} of {key!r} is malformed"
+    return None
+
+
+def _load_suite(path: Path, entry: dict[str, Any]) -> dict[str, pyperf.Benchmark]:
+    try:
+        suite = pyperf.BenchmarkSuite.load(str(path))
+    except Exception as exc:  # pyperf raises JSONDecodeError, KeyError, ValueError, TypeError
+        raise ReportError(f"{path} is not a readable pyperf result file "
+                          f"({type(exc).__name__}: {exc})"[:300]) from None
+    out = {}
+    for bench in suite.get_benchmarks():
+        meta = bench.get_metadata()
+        for name in ("runtime", "interpreter"):
+            if meta.get(name) != entry[name]:
+                raise ReportError(
+                    f"{path} holds results of {name} {meta.get(name)!r}, but the manifest "
+                    f"expects {entry[name]!r} (a file from another run?)")
+        if bench.get_unit() != "second":
+            raise ReportError(f"{path}: benchmark {bench.get_name()!r} is in "
+                              f"{bench.get_unit()}, not seconds")
+        out[bench.get_name()] = bench
+    return out
+
+
+def load_run(run_dir: Path) -> Run:
+    """Load ``run_dir``; raise ``ReportError`` if it is not a run or a file is corrupted."""
+    manifest = read_manifest(run_dir)
+    run_id = str(manifest.get("run_id") or run_dir.name)
+    value_rows: list[dict[str, Any]] = []
+    cell_rows: dict[tuple[str, str], dict[str, Any]] = {}
+    benchmarks: dict[tuple[str, str], pyperf.Benchmark] = {}
+    scenario_of: dict[str, str] = {}
+    payload_of: dict[str, int] = {}
+    missing: list[str] = []
+
+    for key, entry in manifest["runtimes"].items():
+        base = {"key": key, "runtime": entry["runtime"], "interpreter": entry["interpreter"]}
+        path = run_dir / Path(str(entry["file"])).name
+        suite = _load_suite(path, entry) if path.is_file() else {}
+        for sc_name, sc in entry["scenarios"].items():
+            listed = sc.get("benchmarks", {})
+            if not listed and sc.get("status") != OK:  # the scenario as a whole did not run
+                cell_rows[(key, sc_name)] = {**base, "scenario": sc_name, "benchmark": None,
+                                             "status": sc.get("status", "failed"),
+                                             "detail": sc.get("detail", "")}
+            for name, b in listed.items():
+                scenario_of.setdefault(name, sc_name)
+                status, detail = b.get("status", "failed"), b.get("detail", "")
+                if status == OK and name not in suite:
+                    status, detail = MISSING, f"no values for it in {path.name}"
+                cell_rows[(key, name)] = {**base, "scenario": sc_name, "benchmark": name,
+                                          "status": status, "detail": detail}
+        for name, bench in suite.items():
+            meta = bench.get_metadata()
+            sc_name = scenario_of.setdefault(name, str(meta.get("scenario", name.split("/")[0])))
+            payload = int(meta.get("payload_bytes", 0))
+            payload_of[name] = payload
+            benchmarks[(key, name)] = bench
+            # timed but not (yet) in the manifest: the run was stopped between the two writes
+            cell_rows.setdefault((key, name), {**base, "scenario": sc_name, "benchmark": name,
+                                               "status": OK, "detail": ""})
+            process = 0
+            for run in bench.get_runs():
+                if not run.values:  # a calibration run: warm-ups only
+                    continue
+                for i, value in enumerate(run.values):
+                    value_rows.append({
+                        "run": run_id, **base,
+                        "runtime_version": meta.get("runtime_version", ""),
+                        "compiler": meta.get("compiler", ""), "binding": meta.get("binding", ""),
+                        "scenario": sc_name, "benchmark": name, "payload_bytes": payload,
+                        "process": process, "value_index": i, "value_s": value,
+                        "ns": value * NS})
+                process += 1
+
+    keys = list(manifest["runtimes"])
+    planned = [s for s in manifest["options"].get("scenarios", []) if isinstance(s, str)]
+    scenarios = list(dict.fromkeys([*planned, *scenario_of.values()]))
+    if not manifest.get("complete"):
+        missing = _what_is_missing(manifest, planned)
+        for key in keys:
+            entry = manifest["runtimes"][key]
+            for sc_name in planned:
+                if sc_name not in entry["scenarios"]:
+                    cell_rows[(key, sc_name)] = {
+                        "key": key, "runtime": entry["runtime"],
+                        "interpreter": entry["interpreter"], "scenario": sc_name,
+                        "benchmark": None, "status": NOT_RUN, "detail": "the run stopped first"}
+    order = {s: i for i, s in enumerate(scenarios)}
+    names = sorted(scenario_of, key=lambda n: (order.get(scenario_of[n], len(order)),
+                                               natural_key(n)))
+    cells = pd.DataFrame(list(cell_rows.values()), columns=[c for c in CELL_COLUMNS
+                                                           if c != "payload_bytes"])
+    cells["payload_bytes"] = cells["benchmark"].map(payload_of)
+    values = pd.DataFrame(value_rows, columns=list(VALUE_COLUMNS))
+    return Run(run_dir, manifest, values, cells[list(CELL_COLUMNS)], benchmarks, keys,
+               scenarios, names, missing)
+
+
+def _what_is_missing(manifest: dict[str, Any], planned: list[str]) -> list[str]:
+    """Sentences for the "incomplete" banner: what an unfinished run never got to."""
+    out = []
+    if manifest.get("finished") is None:
+        out.append("the run never recorded its end (killed, or still running)")
+    started = {e["runtime"] for e in manifest["runtimes"].values()}
+    requested = [r for r in manifest["options"].get("runtimes", []) if isinstance(r, str)]
+    never = [r for r in requested if r not in started and r not in manifest["unavailable"]]
+    if never:
+        out.append(f"runtimes never started: {', '.join(never)}")
+    for key, entry in manifest["runtimes"].items():
+        left = [s for s in planned if s not in entry["scenarios"]]
+        if left:
+            out.append(f"{key}: scenarios not run: {', '.join(left)}")
+    return out or ["the manifest is marked incomplete"]
