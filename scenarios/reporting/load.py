@@ -201,11 +201,12 @@ def load_run(run_dir: Path) -> Run:
     planned = [s for s in manifest["options"].get("scenarios", []) if isinstance(s, str)]
     scenarios = list(dict.fromkeys([*planned, *scenario_of.values()]))
     if not manifest.get("complete"):
-        missing = _what_is_missing(manifest, planned)
+        timed = {(key, scenario_of[name]) for key, name in benchmarks}
+        missing = _what_is_missing(manifest, planned, timed)
         for key in keys:
             entry = manifest["runtimes"][key]
             for sc_name in planned:
-                if sc_name not in entry["scenarios"]:
+                if sc_name not in entry["scenarios"] and (key, sc_name) not in timed:
                     cell_rows[(key, sc_name)] = {
                         "key": key, "runtime": entry["runtime"],
                         "interpreter": entry["interpreter"], "scenario": sc_name,
@@ -221,8 +222,13 @@ def load_run(run_dir: Path) -> Run:
                scenarios, names, missing)
 
 
-def _what_is_missing(manifest: dict[str, Any], planned: list[str]) -> list[str]:
-    """Sentences for the "incomplete" banner: what an unfinished run never got to."""
+def _what_is_missing(manifest: dict[str, Any], planned: list[str],
+                     timed: set[tuple[str, str]]) -> list[str]:
+    """Sentences for the "incomplete" banner: what an unfinished run never got to.
+
+    A scenario absent from the manifest but with values in the pyperf file (the run was
+    stopped between the two writes) counts as run.
+    """
     out = []
     if manifest.get("finished") is None:
         out.append("the run never recorded its end (killed, or still running)")
@@ -232,7 +238,7 @@ def _what_is_missing(manifest: dict[str, Any], planned: list[str]) -> list[str]:
     if never:
         out.append(f"runtimes never started: {', '.join(never)}")
     for key, entry in manifest["runtimes"].items():
-        left = [s for s in planned if s not in entry["scenarios"]]
+        left = [s for s in planned if s not in entry["scenarios"] and (key, s) not in timed]
         if left:
             out.append(f"{key}: scenarios not run: {', '.join(left)}")
     return out or ["the manifest is marked incomplete"]

@@ -50,9 +50,18 @@ def time_axis(ax: Axes, which: str = "y", log: bool = True, label: str = "time p
         ax.set_ylim(bottom=0)
 
 
-def bytes_axis(ax: Axes, label: str = "payload size (log scale)") -> None:
+def bytes_axis(ax: Axes, sizes: Iterable[float] = (), label: str = "payload size (log scale)"
+               ) -> None:
+    """A log2 payload axis; ticks at ``sizes`` (the sizes measured) when given."""
     ax.set_xscale("log", base=2)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.nbytes(v) if v >= 1 else ""))
+    ticks = sorted({float(s) for s in sizes if s > 0})
+    if ticks:
+        ax.set_xticks(ticks, [fmt.nbytes(s) for s in ticks], rotation=30 if len(ticks) > 6
+                      else 0, ha="right" if len(ticks) > 6 else "center")
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda _v, _pos: ""))
+    else:
+        ax.xaxis.set_major_formatter(FuncFormatter(
+            lambda v, _pos: fmt.nbytes(v) if v >= 1 else ""))
     ax.set_xlabel(label)
 
 

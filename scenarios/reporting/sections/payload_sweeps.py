@@ -65,7 +65,7 @@ def payload_sweeps(report: Report) -> list[Block]:
                 grid = np.geomspace(x.min(), x.max(), 50)
                 ax.plot(grid, fit.predict(grid), linestyle="--", color=color, linewidth=1)
             rows.append(_fit_row(report.label(key), scenario, fit, len(cells), total))
-        plots.bytes_axis(ax)
+        plots.bytes_axis(ax, report.timed(scenario)["payload_bytes"])
         plots.time_axis(ax, log=True)
         ax.grid(which="major", alpha=0.3)
         ax.set_title(f"{scenario}: time per call against payload size")

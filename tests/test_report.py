@@ -1,0 +1,277 @@
+"""The report of a small real run: numbers equal pyperf's, failures are words, plots present."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pyperf
+import pytest
+
+from scenarios import report as report_cli
+from scenarios.reporting import load, model, render, sections
+from tests.runs import MadeRun, run_cli
+
+REPORT_LINE = re.compile(r"^Report: +(\S+index\.html)$", re.M)
+
+
+class Page(HTMLParser):
+    """The bits of index.html the tests read: headline cells, images, text."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.cells: dict[tuple[str, str], dict[str, str]] = {}
+        self.images: list[dict[str, str]] = []
+        self.text: list[str] = []
+        self._cell: dict[str, str] | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "td" and "data-key" in a:
+            self._cell = {**a, "text": ""}
+            self.cells[(a["data-key"], a["data-benchmark"])] = self._cell
+        elif tag == "img":
+            self.images.append(a)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td":
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._cell is not None:
+            self._cell["text"] += data
+
+    @property
+    def plain(self) -> str:
+        return " ".join(" ".join(self.text).split())
+
+
+@pytest.fixture(scope="module")
+def report_dir(small_run: MadeRun) -> Path:
+    """The report ``scenarios.run`` rendered at the end of the run (it printed the path)."""
+    match = REPORT_LINE.search(small_run.stdout)
+    assert match, small_run.stdout
+    index = Path(match.group(1))
+    assert index == small_run.path.parent.parent / "reports" / small_run.path.name / "index.html"
+    return index.parent
+
+
+@pytest.fixture(scope="module")
+def page(report_dir: Path) -> Page:
+    return Page((report_dir / "index.html").read_text(encoding="utf-8"))
+
+
+def suites(run: MadeRun) -> dict[str, pyperf.BenchmarkSuite]:
+    return {key: pyperf.BenchmarkSuite.load(str(run.path / entry["file"]))
+            for key, entry in run.manifest["runtimes"].items()}
+
+
+def test_the_run_ends_with_a_complete_report(report_dir: Path, small_run: MadeRun) -> None:
+    names = {p.name for p in report_dir.iterdir()}
+    assert {"index.html", "values.csv", "summary.csv"} <= names
+    assert {"ratio-heatmap-heatmap.png", "payload-sweeps-reverse_string.png"} <= names
+    assert {f"distributions-{s}.png" for s in ("no_op", "add_numbers", "reverse_string")} <= names
+    assert not [n for n in names if n.endswith(".tmp")]
+    assert f"open file://{report_dir.resolve()}/index.html" in small_run.stdout
+
+
+def test_medians_in_html_and_csv_are_pyperfs(small_run: MadeRun, report_dir: Path,
+                                             page: Page) -> None:
+    values = pd.read_csv(report_dir / "values.csv", float_precision="round_trip")
+    summary = pd.read_csv(report_dir / "summary.csv", float_precision="round_trip")
+    checked = 0
+    for key, suite in suites(small_run).items():
+        for bench in suite.get_benchmarks():
+            name, median = bench.get_name(), bench.median()
+            cell = page.cells[(key, name)]
+            assert float(cell["data-median-ns"]) == median * 1e9, (key, name)
+            mine = values[(values["key"] == key) & (values["benchmark"] == name)]
+            assert len(mine) == bench.get_nvalue()
+            assert mine["value_s"].median() == median, (key, name)
+            assert sorted(mine["value_s"]) == sorted(bench.get_values())
+            row = summary[(summary["key"] == key) & (summary["benchmark"] == name)]
+            assert row["median_ns"].item() == median * 1e9
+            assert row["n_processes"].item() == 3 and row["n_values"].item() == 9
+            checked += 1
+    assert checked == 6 + 6 + 2  # python, wasmtime: everything; wrong-answer: 2 of 6
+
+
+def test_a_runtime_that_failed_validation_is_a_word_never_a_number(report_dir: Path,
+                                                                   page: Page) -> None:
+    key = next(k for k, _ in page.cells if k.startswith("wrong-answer@"))
+    cell = page.cells[(key, "add_numbers")]
+    assert cell["data-status"] == "invalid" and "data-median-ns" not in cell
+    assert "wrong answer: got 31, expected 30" in cell["text"]
+    assert not re.search(r"\d+(\.\d+)? (ns|µs|ms)", cell["text"])
+    assert page.cells[(key, "reverse_string/64")]["data-status"] == "invalid"
+    assert "data-median-ns" in page.cells[(key, "reverse_string/16")]
+    summary = pd.read_csv(report_dir / "summary.csv", float_precision="round_trip")
+    row = summary[(summary["key"] == key) & (summary["benchmark"] == "add_numbers")]
+    assert row["status"].item() == "invalid" and math.isnan(row["median_ns"].item())
+    values = pd.read_csv(report_dir / "values.csv", float_precision="round_trip")
+    assert values[(values["key"] == key) & (values["benchmark"] == "add_numbers")].empty
+    assert "wrong-answer@" in page.plain and "What did not run, or has no number" in page.plain
+
+
+def test_ratios_intervals_and_significance_are_shown(page: Page) -> None:
+    texts = [c["text"] for c in page.cells.values() if "data-median-ns" in c]
+    assert any("baseline" in t for t in texts)
+    with_ratio = [t for t in texts if re.search(r"×[\d.]+ \[[\d.]+, [\d.]+\]", t)]
+    assert with_ratio, texts
+    assert all(re.search(r"(not significant|significant)$", t.strip()) for t in with_ratio)
+    assert "geometric mean of ratios" in page.plain
+
+
+def test_every_plot_is_embedded_and_beside_the_page(report_dir: Path, page: Page) -> None:
+    assert len(page.images) == 5  # heatmap, 3 distributions, 1 payload sweep
+    for img in page.images:
+        src = img["src"]
+        assert src.startswith("data:image/png;base64,")
+        data = base64.b64decode(src.split(",", 1)[1])
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
+        assert img["alt"]
+        files = [p for p in report_dir.glob("*.png") if p.read_bytes() == data]
+        assert len(files) == 1
+
+
+def test_payload_fit_table(page: Page) -> None:
+    text = page.plain
+    assert "Fit of t = a + b·bytes per runtime" in text
+    for label in ("python", "wasmtime"):
+        assert re.search(rf"reverse_string {label} [\d.]+ (ns|µs|ms) ± ", text), label
+
+
+def test_provenance(small_run: MadeRun, page: Page) -> None:
+    m = small_run.manifest
+    text = page.plain
+    for needle in (m["machine"]["cpu"], m["machine"]["kernel"], m["command"],
+                   m["guests"]["article"]["sha256"], "--processes 3 --values 3 --min-time 0.01",
+                   "cranelift", "public API: Func.__call__, Memory.read/write"):
+        assert needle in text, needle
+    for entry in m["runtimes"].values():
+        assert entry["info"]["runtime_version"] in text
+        assert entry["interpreter"] in text
+
+
+def test_no_stale_numbers_for_an_incomplete_run(small_run: MadeRun, tmp_path: Path) -> None:
+    run_dir = tmp_path / "results" / small_run.path.name
+    shutil.copytree(small_run.path, run_dir)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    manifest.update(complete=False, finished=None)
+    by_name = {e["runtime"]: k for k, e in manifest["runtimes"].items()}
+    wasmtime, wrong, python = by_name["wasmtime"], by_name["wrong-answer"], by_name["python"]
+    # stopped after merging wasmtime's reverse_string values, before recording them
+    del manifest["runtimes"][wasmtime]["scenarios"]["reverse_string"]
+    # stopped before wrong-answer's add_numbers, and before python started
+    del manifest["runtimes"][wrong]["scenarios"]["add_numbers"]
+    del manifest["runtimes"][python]
+    (run_dir / "manifest.json").write_text(json.dumps(manifest))
+    (run_dir / f"{python}.json").unlink()
+
+    proc = run_cli("scenarios.report", str(run_dir))
+    assert proc.returncode == 0, proc.stderr
+    page = Page((tmp_path / "reports" / run_dir.name / "index.html").read_text())
+    text = page.plain
+    assert "Incomplete run." in text
+    assert f"{wrong}: scenarios not run: add_numbers" in text
+    assert page.cells[(wrong, "add_numbers")]["data-status"] == "not run"
+    assert "runtimes never started: python" in text
+    assert "the run never recorded its end" in text
+    assert wasmtime not in text.split("Median time per call")[0]  # its values were all saved
+    assert "data-median-ns" in page.cells[(wasmtime, "reverse_string/1024")]
+    assert not [k for k in page.cells if k[0] == python]
+
+
+@pytest.mark.parametrize("damage", ["no-manifest", "manifest-truncated", "manifest-foreign",
+                                    "pyperf-truncated", "pyperf-foreign", "not-a-folder",
+                                    "unknown-baseline"])
+def test_bad_input_is_one_line_and_exit_2(small_run: MadeRun, tmp_path: Path, damage: str,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    run_dir = tmp_path / "run"
+    shutil.copytree(small_run.path, run_dir)
+    keys = list(small_run.manifest["runtimes"])
+    argv = [str(run_dir), "--out", str(tmp_path / "out")]
+    expect = {"no-manifest": "is not a run folder", "manifest-truncated": "is corrupted",
+              "manifest-foreign": "is not a wasm-interop-bench manifest",
+              "pyperf-truncated": "is not a readable pyperf result file",
+              "pyperf-foreign": "holds results of runtime", "not-a-folder": "is not a folder",
+              "unknown-baseline": "baseline 'wasmer' is not a runtime of run"}[damage]
+    if damage == "no-manifest":
+        (run_dir / "manifest.json").unlink()
+    elif damage == "manifest-truncated":
+        text = (run_dir / "manifest.json").read_text()
+        (run_dir / "manifest.json").write_text(text[: len(text) // 2])
+    elif damage == "manifest-foreign":
+        (run_dir / "manifest.json").write_text('{"name": "some other tool", "version": 3}')
+    elif damage == "pyperf-truncated":
+        path = run_dir / f"{keys[1]}.json"
+        path.write_text(path.read_text()[:500])
+    elif damage == "pyperf-foreign":
+        shutil.copy(run_dir / f"{keys[0]}.json", run_dir / f"{keys[1]}.json")
+    elif damage == "not-a-folder":
+        argv[0] = str(run_dir / "manifest.json")
+    elif damage == "unknown-baseline":
+        argv += ["--baseline", "wasmer"]
+    with pytest.raises(SystemExit) as exc:
+        report_cli.main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    assert err.startswith("scenarios.report: error: ") and expect in err, err
+    assert not (tmp_path / "out" / "index.html").exists()
+
+
+def test_default_run_is_the_newest(small_run: MadeRun, tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    results = tmp_path / "results"
+    monkeypatch.setattr(report_cli, "DEFAULT_RESULTS", results)
+    with pytest.raises(SystemExit) as exc:
+        report_cli.main([])
+    assert exc.value.code == 2 and "no run found under" in capsys.readouterr().err
+    for name in ("2026-01-01T00-00-00", "2026-01-01T00-00-00-2", "2026-01-01T00-00-00-10"):
+        shutil.copytree(small_run.path, results / name)
+    (results / "not-a-run").mkdir()
+    assert report_cli.main([]) == 0
+    assert (tmp_path / "reports" / "2026-01-01T00-00-00-10" / "index.html").is_file()
+
+
+def test_a_named_baseline(small_run: MadeRun) -> None:
+    rep = model.build(load.load_run(small_run.path), "wasmtime")
+    timed = rep.timed()
+    assert (timed["baseline"] == rep.baseline).all() and rep.baseline.startswith("wasmtime@")
+    python = timed[timed["key"].str.startswith("python@")]
+    assert (python["ratio"] < 1).all()  # the plain-Python baseline beats wasmtime's FFI calls
+    mine = timed[timed["key"] == rep.baseline]
+    assert (mine["ratio"] == 1).all() and mine["significant"].isna().all()
+
+
+def test_a_new_section_module_is_picked_up_without_editing_the_core(
+        small_run: MadeRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The example section of docs/reporting.md, dropped into the sections package path."""
+    doc = (Path(__file__).parents[1] / "docs" / "reporting.md").read_text()
+    example = re.search(r"```python\n(# scenarios/reporting/sections/.*?)```", doc, re.S)
+    assert example, "docs/reporting.md lost its example section"
+    (tmp_path / "zz_doc_example.py").write_text(example.group(1))
+    (tmp_path / "zz_broken.py").write_text(
+        "from scenarios.reporting.sections import section\n"
+        "@section('Broken on purpose', order=99)\n"
+        "def broken(report):\n    raise RuntimeError('boom')\n")
+    monkeypatch.setattr(sections, "__path__", [*sections.__path__, str(tmp_path)])
+    monkeypatch.setattr(sections, "SECTIONS", dict(sections.SECTIONS))
+    rep = model.build(load.load_run(small_run.path))
+    index = render.write(rep, tmp_path / "out")
+    page = Page(index.read_text())
+    assert "Call overhead" in page.plain  # the example's title
+    assert (tmp_path / "out" / "call-overhead-no_op.png").is_file()
+    assert "section 'broken' failed: RuntimeError: boom" in page.plain
+    with pytest.raises(RuntimeError, match="boom"):
+        render.render_sections(rep, debug=True)
