@@ -120,6 +120,13 @@ def test_misbehaving_runtimes_are_recorded_and_the_run_goes_on(tmp_path: Path) -
     assert cells["hangs"]["reverse_string"]["status"] == "ok"
     assert all(s["status"] == "ok" for s in cells["python"].values())
 
+    # the run ends with its report, where each of these is a word with its reason
+    page = (tmp_path.parent / "reports" / run_dir.name / "index.html").read_text()
+    assert f"Report:  {tmp_path.parent / 'reports' / run_dir.name / 'index.html'}" in proc.stdout
+    for status in ("invalid", "crashed", "timeout"):
+        assert f'data-status="{status}"' in page
+    assert "process killed by SIGABRT" in page
+
 
 def test_a_real_runtime_abort_is_recorded_with_its_last_words(tmp_path: Path) -> None:
     proc = run_cli("--runtime", "wrong-store,python", "--scenario", "no_op,add_numbers",
@@ -149,7 +156,7 @@ def test_a_runtime_requested_by_name_that_cannot_run_fails_the_command(tmp_path:
 def test_results_go_to_a_new_folder_each_run(tmp_path: Path) -> None:
     for _ in range(2):
         proc = run_cli("--runtime", "python", "--scenario", "loop_overhead", "--no-provision",
-                       "--debug-single-value", "--results-dir", str(tmp_path))
+                       "--debug-single-value", "--no-report", "--results-dir", str(tmp_path))
         assert proc.returncode == 0, proc.stderr
     runs = sorted(p for p in tmp_path.iterdir() if p.is_dir())
     assert len(runs) == 2

@@ -41,7 +41,11 @@ CELL_COLUMNS = ("key", "runtime", "interpreter", "scenario", "benchmark", "paylo
 
 @dataclass
 class Run:
-    """One run folder, loaded. ``keys`` are ``runtime@interpreter`` in the order they ran."""
+    """One run folder, loaded.
+
+    ``keys`` are ``runtime@interpreter`` in the order they ran, then the runtimes that could
+    not run anywhere (by name), so tables show them with their reason.
+    """
 
     path: Path
     manifest: dict[str, Any]
@@ -63,6 +67,10 @@ class Run:
 
     def entry(self, key: str) -> dict[str, Any]:
         return self.manifest["runtimes"].get(key, {})
+
+    def runtime_of(self, key: str) -> str:
+        """The runtime name of ``key`` (a runtime that never ran is its own key)."""
+        return str(self.entry(key).get("runtime", key))
 
 
 def natural_key(name: str) -> tuple[Any, ...]:
@@ -200,6 +208,15 @@ def load_run(run_dir: Path) -> Run:
     keys = list(manifest["runtimes"])
     planned = [s for s in manifest["options"].get("scenarios", []) if isinstance(s, str)]
     scenarios = list(dict.fromkeys([*planned, *scenario_of.values()]))
+    ran = {e["runtime"] for e in manifest["runtimes"].values()}
+    for name, reason in manifest["unavailable"].items():  # no interpreter could host it
+        if name in ran:
+            continue
+        keys.append(name)
+        for sc_name in scenarios:
+            cell_rows[(name, sc_name)] = {"key": name, "runtime": name, "interpreter": "",
+                                          "scenario": sc_name, "benchmark": None,
+                                          "status": "unavailable", "detail": str(reason)}
     if not manifest.get("complete"):
         timed = {(key, scenario_of[name]) for key, name in benchmarks}
         missing = _what_is_missing(manifest, planned, timed)

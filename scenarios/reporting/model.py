@@ -106,7 +106,7 @@ def resolve_baseline(run: Run, name: str | None) -> str | None:
         return None
     if name in run.keys:
         return name
-    matches = [k for k in run.keys if run.entry(k)["runtime"] == name]
+    matches = [k for k in run.keys if run.runtime_of(k) == name]
     if len(matches) == 1:
         return matches[0]
     if matches:
@@ -149,8 +149,8 @@ def build(run: Run, baseline: str | None = None) -> Report:
                 [ref, r.value, r.low if key != ref else math.nan,
                  r.high if key != ref else math.nan]
             cells.at[idx, "significant"] = None if key == ref else r.significant
-    names = [run.entry(k)["runtime"] for k in run.keys]
-    labels = {k: (run.entry(k)["runtime"] if names.count(run.entry(k)["runtime"]) == 1 else k)
+    names = [run.runtime_of(k) for k in run.keys]
+    labels = {k: (run.runtime_of(k) if names.count(run.runtime_of(k)) == 1 else k)
               for k in run.keys}
     colors = {k: PALETTE[i % len(PALETTE)] for i, k in enumerate(run.keys)}
     return Report(run, base_key, cells, labels, colors)

@@ -156,7 +156,7 @@ def provenance(report: Report) -> dict[str, Any]:
                 pyperf_meta.setdefault(name, str(meta[name]))
         versions.setdefault(run.entry(key)["interpreter"], str(meta.get("python_version", "")))
     runtimes = []
-    for key in run.keys:
+    for key in m["runtimes"]:
         info = run.entry(key).get("info", {})
         runtimes.append({"key": key, "package": info.get("runtime_package", ""),
                          "version": info.get("runtime_version", ""),
@@ -164,7 +164,7 @@ def provenance(report: Report) -> dict[str, Any]:
                          "capabilities": ", ".join(info.get("capabilities", []))})
     not_run = [{"what": f"runtime {name}", "status": "unavailable", "detail": reason}
                for name, reason in m["unavailable"].items()]
-    scen = run.cells[run.cells["benchmark"].isna()]
+    scen = run.cells[run.cells["benchmark"].isna() & ~run.cells["key"].isin(list(m["unavailable"]))]
     not_run += [{"what": f"{r.key}: scenario {r.scenario}", "status": r.status,
                  "detail": r.detail} for r in scen.itertuples()]
     untimed = run.cells[run.cells["benchmark"].notna() & (run.cells["status"] != OK)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
@@ -54,15 +55,16 @@ def _scenario_plot(report: Report, scenario: str) -> Figure:
     plots.time_axis(ax, log=plots.wants_log(values["ns"]))
     payloads = [report.run.cells.loc[report.run.cells["benchmark"] == n, "payload_bytes"].max()
                 for n in names]
-    ticks = [fmt.nbytes(p) if p == p and p > 0 else n for n, p in zip(names, payloads, strict=True)]
+    sized = [pd.notna(p) and p > 0 for p in payloads]
+    ticks = [fmt.nbytes(p) if ok else n for n, p, ok in zip(names, payloads, sized, strict=True)]
     ax.set_xticks(range(len(names)), ticks, rotation=30 if len(names) > 4 else 0,
                   ha="right" if len(names) > 4 else "center")
     ax.set_xlim(-0.6, len(names) - 0.4)
-    ax.set_xlabel("payload size" if any(p == p and p > 0 for p in payloads) else "benchmark")
+    ax.set_xlabel("payload size" if any(sized) else "benchmark")
     ax.grid(axis="y", which="major", alpha=0.3)
     ax.set_title(f"{scenario}: time per call, every value of every process", fontsize=11)
     handles = [Line2D([], [], marker="o", linestyle="", color=report.color(k),
-                      label=report.label(k)) for k in keys]
+                      label=report.label(k)) for k in keys if k in set(values["key"])]
     handles.append(Line2D([], [], color="black", linewidth=2.5, label="median"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8,
               frameon=False)
