@@ -43,8 +43,9 @@ CELL_COLUMNS = ("key", "runtime", "interpreter", "scenario", "benchmark", "paylo
 class Run:
     """One run folder, loaded.
 
-    ``keys`` are ``runtime@interpreter`` in the order they ran, then the runtimes that could
-    not run anywhere (by name), so tables show them with their reason.
+    ``keys`` are ``runtime@interpreter`` in the order they ran, then those planned but never
+    started (an interrupted run), then the runtimes that could not run anywhere (by name), so
+    tables show each of them with its reason.
     """
 
     path: Path
@@ -70,7 +71,7 @@ class Run:
 
     def runtime_of(self, key: str) -> str:
         """The runtime name of ``key`` (a runtime that never ran is its own key)."""
-        return str(self.entry(key).get("runtime", key))
+        return str(self.entry(key).get("runtime") or key.partition("@")[0])
 
 
 def natural_key(name: str) -> tuple[Any, ...]:
@@ -208,7 +209,23 @@ def load_run(run_dir: Path) -> Run:
     keys = list(manifest["runtimes"])
     planned = [s for s in manifest["options"].get("scenarios", []) if isinstance(s, str)]
     scenarios = list(dict.fromkeys([*planned, *scenario_of.values()]))
-    ran = {e["runtime"] for e in manifest["runtimes"].values()}
+    plan = manifest.get("plan") if isinstance(manifest.get("plan"), list) else []
+    never = [k for k in (f"{p.get('runtime')}@{p.get('interpreter')}" for p in plan
+                         if isinstance(p, dict)) if k not in keys]
+    keys += never  # planned but never started (the run stopped first): shown as "not run"
+    if not manifest.get("complete"):
+        timed = {(key, scenario_of[name]) for key, name in benchmarks}
+        missing = _what_is_missing(manifest, planned, timed, never)
+        for key in keys:
+            done = manifest["runtimes"].get(key, {}).get("scenarios", {})
+            runtime, _, interpreter = key.partition("@")
+            for sc_name in planned:
+                if sc_name not in done and (key, sc_name) not in timed:
+                    cell_rows[(key, sc_name)] = {
+                        "key": key, "runtime": runtime, "interpreter": interpreter,
+                        "scenario": sc_name, "benchmark": None, "status": NOT_RUN,
+                        "detail": "the run stopped before it"}
+    ran = {k.partition("@")[0] for k in keys}
     for name, reason in manifest["unavailable"].items():  # no interpreter could host it
         if name in ran:
             continue
@@ -217,17 +234,6 @@ def load_run(run_dir: Path) -> Run:
             cell_rows[(name, sc_name)] = {"key": name, "runtime": name, "interpreter": "",
                                           "scenario": sc_name, "benchmark": None,
                                           "status": "unavailable", "detail": str(reason)}
-    if not manifest.get("complete"):
-        timed = {(key, scenario_of[name]) for key, name in benchmarks}
-        missing = _what_is_missing(manifest, planned, timed)
-        for key in keys:
-            entry = manifest["runtimes"][key]
-            for sc_name in planned:
-                if sc_name not in entry["scenarios"] and (key, sc_name) not in timed:
-                    cell_rows[(key, sc_name)] = {
-                        "key": key, "runtime": entry["runtime"],
-                        "interpreter": entry["interpreter"], "scenario": sc_name,
-                        "benchmark": None, "status": NOT_RUN, "detail": "the run stopped first"}
     order = {s: i for i, s in enumerate(scenarios)}
     names = sorted(scenario_of, key=lambda n: (order.get(scenario_of[n], len(order)),
                                                natural_key(n)))
@@ -240,18 +246,23 @@ def load_run(run_dir: Path) -> Run:
 
 
 def _what_is_missing(manifest: dict[str, Any], planned: list[str],
-                     timed: set[tuple[str, str]]) -> list[str]:
+                     timed: set[tuple[str, str]], never: list[str]) -> list[str]:
     """Sentences for the "incomplete" banner: what an unfinished run never got to.
 
     A scenario absent from the manifest but with values in the pyperf file (the run was
     stopped between the two writes) counts as run.
     """
     out = []
-    if manifest.get("finished") is None:
+    stop = manifest.get("interrupted")
+    if isinstance(stop, dict):
+        out.append(f"the run was stopped by {stop.get('signal', 'a signal')} at "
+                   f"{stop.get('at', 'an unknown time')}")
+    elif manifest.get("finished") is None:
         out.append("the run never recorded its end (killed, or still running)")
-    started = {e["runtime"] for e in manifest["runtimes"].values()}
-    requested = [r for r in manifest["options"].get("runtimes", []) if isinstance(r, str)]
-    never = [r for r in requested if r not in started and r not in manifest["unavailable"]]
+    if not manifest.get("plan"):  # older manifests: requested runtimes that never appeared
+        started = {e["runtime"] for e in manifest["runtimes"].values()}
+        requested = [r for r in manifest["options"].get("runtimes", []) if isinstance(r, str)]
+        never = [r for r in requested if r not in started and r not in manifest["unavailable"]]
     if never:
         out.append(f"runtimes never started: {', '.join(never)}")
     for key, entry in manifest["runtimes"].items():

@@ -91,12 +91,13 @@ class Report:
     def value_text(self, key: str, benchmark: str, scenario: str) -> str:
         """The median as text, or the status word: what a table cell shows."""
         cell = self.cell(key, benchmark)
-        if cell is not None and not _nan(cell["median_ns"]):
+        if cell is not None and not is_missing(cell["median_ns"]):
             return fmt.ns(cell["median_ns"])
         return self.why_no_number(key, benchmark, scenario)[0]
 
 
-def _nan(x: Any) -> bool:
+def is_missing(x: Any) -> bool:
+    """None or NaN: a statistic that does not exist (the cell has no number)."""
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 

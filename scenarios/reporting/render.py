@@ -9,7 +9,6 @@ temporary name and renamed, index.html last, so a reader never sees a half-writt
 from __future__ import annotations
 
 import base64
-import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from markupsafe import Markup
 
 from scenarios.reporting import ReportError, fmt, plots, sections
 from scenarios.reporting.load import OK
-from scenarios.reporting.model import Report, geomeans
+from scenarios.reporting.model import Report, geomeans, is_missing
 from scenarios.results import atomic_write
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -119,28 +118,24 @@ def headline(report: Report) -> dict[str, Any]:
 
 def _headline_cell(report: Report, key: str, name: str | None, scenario: str) -> dict[str, Any]:
     cell = report.cell(key, name) if name else None
-    if cell is None or _missing(cell.get("median_ns")):
+    if cell is None or is_missing(cell.get("median_ns")):
         status, detail = report.why_no_number(key, name or "", scenario)
         return {"kind": "status", "status": status, "detail": detail}
     out = {"kind": "value", "median": fmt.ns(cell["median_ns"]),
            "median_ns": repr(float(cell["median_ns"])), "warnings": cell["warnings"] or "",
            "iqr": fmt.ns(cell["iqr_ns"]),
-           "n": f"{cell['n_processes']} processes, {cell['n_values']} values",
+           "n": f"{int(cell['n_processes'])} processes, {int(cell['n_values'])} values",
            "ratio": "", "interval": "", "verdict": ""}
-    if _missing(cell.get("ratio")):
+    if is_missing(cell.get("ratio")):
         out["verdict"] = "no baseline value"
     elif cell["significant"] is None:
         out["verdict"] = "baseline"
     else:
         out["ratio"] = fmt.ratio(cell["ratio"])
         out["interval"] = fmt.interval(cell["ratio_low"], cell["ratio_high"])
-        out["verdict"] = ("no interval: fewer than 2 processes" if _missing(cell["ratio_low"])
+        out["verdict"] = ("no interval: fewer than 2 processes" if is_missing(cell["ratio_low"])
                           else "significant" if cell["significant"] else "not significant")
     return out
-
-
-def _missing(x: Any) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
 
 
 # --- provenance ----------------------------------------------------------------------------
