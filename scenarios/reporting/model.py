@@ -144,12 +144,13 @@ def build(run: Run, baseline: str | None = None) -> Report:
         if ref is None:
             continue
         for idx, key in group["key"].items():
-            r = (stats.Ratio(1.0, 1.0, 1.0) if key == ref
-                 else stats.ratio_ci(matrices[(key, name)], matrices[(ref, name)]))
-            cells.loc[idx, ["baseline", "ratio", "ratio_low", "ratio_high"]] = \
-                [ref, r.value, r.low if key != ref else math.nan,
-                 r.high if key != ref else math.nan]
-            cells.at[idx, "significant"] = None if key == ref else r.significant
+            cells.at[idx, "baseline"] = ref
+            if key == ref:  # ratio 1 by definition, no interval, neither significant nor not
+                cells.at[idx, "ratio"] = 1.0
+                continue
+            r = stats.ratio_ci(matrices[(key, name)], matrices[(ref, name)])
+            cells.loc[idx, ["ratio", "ratio_low", "ratio_high"]] = [r.value, r.low, r.high]
+            cells.at[idx, "significant"] = r.significant
     names = [run.runtime_of(k) for k in run.keys]
     labels = {k: (run.runtime_of(k) if names.count(run.runtime_of(k)) == 1 else k)
               for k in run.keys}

@@ -128,7 +128,7 @@ def _headline_cell(report: Report, key: str, name: str | None, scenario: str) ->
            "ratio": "", "interval": "", "verdict": ""}
     if is_missing(cell.get("ratio")):
         out["verdict"] = "no baseline value"
-    elif cell["significant"] is None:
+    elif cell["key"] == cell["baseline"]:
         out["verdict"] = "baseline"
     else:
         out["ratio"] = fmt.ratio(cell["ratio"])

@@ -31,7 +31,7 @@ def ratio_heatmap(report: Report) -> list[Block]:
                 notes[(i, j)] = report.why_no_number(key, name, scenario)[0]
                 continue
             grid[i, j] = math.log2(cell["ratio"])
-            if cell["significant"] is None:
+            if key == cell["baseline"]:
                 notes[(i, j)] = "baseline"
             else:
                 notes[(i, j)] = fmt.ratio(cell["ratio"]) + (
