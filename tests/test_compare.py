@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.runs import MadeRun, run_cli
+
+pytestmark = pytest.mark.e2e
 
 
 def rows(stdout: str) -> dict[tuple[str, str], str]:

@@ -18,6 +18,8 @@ from scenarios import report as report_cli
 from scenarios.reporting import load, model, render, sections
 from tests.runs import MadeRun, run_cli
 
+pytestmark = pytest.mark.e2e
+
 REPORT_LINE = re.compile(r"^Report: +(\S+index\.html)$", re.M)
 
 
@@ -168,7 +170,9 @@ def test_provenance(small_run: MadeRun, page: Page) -> None:
         assert entry["interpreter"] in text
 
 
-def test_no_stale_numbers_for_an_incomplete_run(small_run: MadeRun, tmp_path: Path) -> None:
+@pytest.mark.parametrize("listed", [True, False], ids=["missing-listed", "nothing-listed"])
+def test_an_incomplete_run_is_shown_with_what_is_missing(small_run: MadeRun, tmp_path: Path,
+                                                         listed: bool) -> None:
     run_dir = tmp_path / "results" / small_run.path.name
     shutil.copytree(small_run.path, run_dir)
     manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -180,6 +184,12 @@ def test_no_stale_numbers_for_an_incomplete_run(small_run: MadeRun, tmp_path: Pa
     # stopped before wrong-answer's add_numbers, and before python started
     del manifest["runtimes"][wrong]["scenarios"]["add_numbers"]
     del manifest["runtimes"][python]
+    if listed:  # what the orchestrator records when stopped: every planned cell not recorded
+        manifest["missing"] = [
+            f"{key}: {s}" for key in (f"{p['runtime']}@{p['interpreter']}"
+                                      for p in manifest["plan"])
+            for s in manifest["options"]["scenarios"]
+            if s not in manifest["runtimes"].get(key, {}).get("scenarios", {})]
     (run_dir / "manifest.json").write_text(json.dumps(manifest))
     (run_dir / f"{python}.json").unlink()
 
@@ -188,13 +198,17 @@ def test_no_stale_numbers_for_an_incomplete_run(small_run: MadeRun, tmp_path: Pa
     page = Page((tmp_path / "reports" / run_dir.name / "index.html").read_text())
     text = page.plain
     assert "Incomplete run." in text
-    assert f"{wrong}: scenarios not run: add_numbers" in text
+    assert f"{wrong}: scenarios not run or not finished: add_numbers" in text
     assert page.cells[(wrong, "add_numbers")]["data-status"] == "not run"
     assert f"runtimes never started: {python}" in text
     assert "the run was stopped by SIGINT at a moment" in text
     assert f"python -m scenarios.run --resume {run_dir}" in text
-    assert wasmtime not in text.split("Median time per call")[0]  # its values were all saved
-    assert "data-median-ns" in page.cells[(wasmtime, "reverse_string/1024")]
+    banner = text.split("Median time per call")[0]
+    if listed:  # the orchestrator's word: that scenario was not recorded as finished
+        assert f"{wasmtime}: scenarios not run or not finished: reverse_string" in banner
+    else:  # without it, values in the pyperf file count as run
+        assert wasmtime not in banner
+    assert "data-median-ns" in page.cells[(wasmtime, "reverse_string/1024")]  # values kept
     assert {c["data-status"] for k, c in page.cells.items() if k[0] == python} == {"not run"}
 
 

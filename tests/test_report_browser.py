@@ -10,6 +10,8 @@ import pytest
 
 from tests.runs import MadeRun
 
+pytestmark = pytest.mark.e2e
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Flags that work headless on a root container without a display, a bus or a network.
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

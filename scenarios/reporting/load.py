@@ -249,8 +249,9 @@ def _what_is_missing(manifest: dict[str, Any], planned: list[str],
                      timed: set[tuple[str, str]], never: list[str]) -> list[str]:
     """Sentences for the "incomplete" banner: what an unfinished run never got to.
 
-    A scenario absent from the manifest but with values in the pyperf file (the run was
-    stopped between the two writes) counts as run.
+    The orchestrator's ``missing`` list is used when it wrote one; otherwise a scenario absent
+    from the manifest but with values in the pyperf file (stopped between the two writes)
+    counts as run.
     """
     out = []
     stop = manifest.get("interrupted")
@@ -265,8 +266,16 @@ def _what_is_missing(manifest: dict[str, Any], planned: list[str],
         never = [r for r in requested if r not in started and r not in manifest["unavailable"]]
     if never:
         out.append(f"runtimes never started: {', '.join(never)}")
-    for key, entry in manifest["runtimes"].items():
-        left = [s for s in planned if s not in entry["scenarios"] and (key, s) not in timed]
-        if left:
-            out.append(f"{key}: scenarios not run: {', '.join(left)}")
+    left: dict[str, list[str]] = {}
+    if isinstance(manifest.get("missing"), list):  # the orchestrator's own list, when stopped
+        for item in manifest["missing"]:
+            key, _, scenario = str(item).partition(": ")
+            if key not in never:
+                left.setdefault(key, []).append(scenario)
+    else:
+        for key, entry in manifest["runtimes"].items():
+            left[key] = [s for s in planned if s not in entry["scenarios"]
+                         and (key, s) not in timed]
+    out += [f"{key}: scenarios not run or not finished: {', '.join(scenarios)}"
+            for key, scenarios in left.items() if scenarios]
     return out or ["the manifest is marked incomplete"]
