@@ -1,7 +1,8 @@
 """Just enough of the wasm binary format to list a module's exports, imports and memory.
 
 Used by the python baseline (which runs no wasm, but must refuse what is not a module and
-know which exports the guest declares) and by error messages that name what a module lacks.
+know which exports the guest declares), by adapters whose binding cannot list imports, and
+by the checks on a user's module (an export's signature) that name what a module lacks.
 """
 
 from __future__ import annotations
@@ -9,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 _KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
+_VALTYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
+             0x70: "funcref", 0x6F: "externref"}
 PAGE = 65536
+
+Signature = tuple[tuple[str, ...], tuple[str, ...]]  # (params, results)
 
 
 class MalformedModule(ValueError):
@@ -21,6 +26,7 @@ class ModuleSummary:
     exports: dict[str, str] = field(default_factory=dict)  # name -> kind
     imports: list[tuple[str, str, str]] = field(default_factory=list)  # (module, name, kind)
     memory_pages: int | None = None  # initial pages of the first defined memory
+    signatures: dict[str, Signature] = field(default_factory=dict)  # exported func -> type
 
 
 class _Reader:
@@ -54,6 +60,9 @@ class _Reader:
         self.pos += n
         return raw.decode("utf-8", errors="replace")
 
+    def valtypes(self) -> tuple[str, ...]:
+        return tuple(_VALTYPES.get(self.byte(), "?") for _ in range(self.uleb()))
+
     def limits(self) -> int:
         flags = self.byte()
         minimum = self.uleb()
@@ -69,6 +78,9 @@ def summarize(data: bytes) -> ModuleSummary:
     if data[4:8] != b"\x01\0\0\0":
         raise MalformedModule(f"unsupported wasm binary version {data[4:8].hex()}")
     out = ModuleSummary()
+    types: list[Signature] = []
+    func_types: list[int] = []  # type index of every function, imported ones first
+    exported_funcs: dict[str, int] = {}
     r = _Reader(data, 8)
     while r.pos < len(data):
         section = r.byte()
@@ -77,12 +89,17 @@ def summarize(data: bytes) -> ModuleSummary:
         if end > len(data):
             raise MalformedModule(f"section {section} runs past the end of the module (truncated?)")
         s = _Reader(data, r.pos, end)
-        if section == 2:
+        if section == 1:
+            for _ in range(s.uleb()):
+                if s.byte() != 0x60:
+                    raise MalformedModule(f"unknown type form at offset {s.pos - 1}")
+                types.append((s.valtypes(), s.valtypes()))
+        elif section == 2:
             for _ in range(s.uleb()):
                 mod, name, kind = s.name(), s.name(), s.byte()
                 out.imports.append((mod, name, _KINDS.get(kind, str(kind))))
                 if kind == 0:
-                    s.uleb()
+                    func_types.append(s.uleb())
                 elif kind == 1:
                     s.byte()
                     s.limits()
@@ -94,6 +111,8 @@ def summarize(data: bytes) -> ModuleSummary:
                 else:
                     s.byte()
                     s.uleb()
+        elif section == 3:
+            func_types.extend(s.uleb() for _ in range(s.uleb()))
         elif section == 5:
             count = s.uleb()
             if count and out.memory_pages is None:
@@ -101,7 +120,12 @@ def summarize(data: bytes) -> ModuleSummary:
         elif section == 7:
             for _ in range(s.uleb()):
                 name, kind = s.name(), s.byte()
-                s.uleb()
+                index = s.uleb()
                 out.exports[name] = _KINDS.get(kind, str(kind))
+                if kind == 0:
+                    exported_funcs[name] = index
         r.pos = end
+    for name, index in exported_funcs.items():
+        if index < len(func_types) and func_types[index] < len(types):
+            out.signatures[name] = types[func_types[index]]
     return out
