@@ -26,6 +26,7 @@ import runtimes
 from runtimes.base import Runtime, RuntimeUnavailable
 from scenarios import catalog
 from scenarios.catalog import Benchmark, Session, ValidationError
+from scenarios.declared import Declaration
 from scenarios.timing import compile_workload
 
 # Exit codes the orchestrator understands.
@@ -96,6 +97,8 @@ def _forward(cmd: list[str], args: Any) -> None:
     """Hand our options to pyperf's workers (pyperf does not forward unknown options)."""
     cmd.extend(["--runtime", args.runtime, "--scenario", args.scenario,
                 "--call-timeout", str(args.call_timeout)])
+    if args.declared is not None:
+        cmd.extend(["--declared", args.declared])
     if args.benchmarks is not None:
         cmd.extend(["--benchmarks", args.benchmarks])
     if args.max_bytes is not None:
@@ -147,10 +150,14 @@ def main() -> int:
     parser.add_argument("--max-bytes", type=int, default=None)
     parser.add_argument("--call-timeout", type=float, default=120.0)
     parser.add_argument("--events", default=None, help="JSON-lines progress file")
+    parser.add_argument("--declared", default=None,
+                        help="a declared scenario (scenarios.declared.Declaration as JSON)")
     args = runner.parse_args()
     events = EventLog(args.events)
     watchdog_path = f"{args.events}.watchdog" if args.events else None
 
+    if args.declared is not None:
+        catalog.register(Declaration.from_json(args.declared).scenario())
     scenario = catalog.get(args.scenario)
     try:
         runtime = runtimes.get(args.runtime)()
@@ -162,6 +169,7 @@ def main() -> int:
     runner.metadata.update(info.as_metadata())
     for name in scenario.guests:
         runner.metadata[f"guest_{name}_sha256"] = guest.get(name).sha256
+    runner.metadata.update(scenario.metadata)
     session = Session(runtime)
     benches = _selected(scenario, args)
 
@@ -173,6 +181,10 @@ def main() -> int:
             return 0
         passed = []
         for bench in benches:
+            refusal = runtime.refuses_payload(bench.payload_bytes)
+            if refusal:
+                events.emit("not_supported", benchmark=bench.name, reason=refusal)
+                continue
             events.emit("validate", benchmark=bench.name)
             with watchdog(args.call_timeout, watchdog_path):
                 try:

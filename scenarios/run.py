@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -29,8 +30,9 @@ from typing import Any, NoReturn
 import guest
 import runtimes
 from guest import GuestError
-from scenarios import catalog, hosts, results
+from scenarios import catalog, declared, hosts, results
 from scenarios.bench import EXIT_UNAVAILABLE
+from scenarios.declared import Declaration
 from scenarios.hosts import Assignment
 
 PROG = "python -m scenarios.run"
@@ -57,8 +59,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     p.add_argument("--runtime", default="all",
                    help="comma-separated runtime names, or 'all' (default: all)")
-    p.add_argument("--scenario", default="all",
-                   help="comma-separated scenario names, or 'all' (default: all)")
+    p.add_argument("--scenario", default=None,
+                   help="comma-separated scenario names, or 'all' (default: all; with --module: "
+                        "only that module's)")
+    p.add_argument("--scenarios-dir", type=Path, default=None, metavar="DIR",
+                   help="also run the scenarios declared in DIR/*.toml (docs/workloads-as-data.md)")
+    u = p.add_argument_group("your own module (docs/bring-your-own-module.md)")
+    u.add_argument("--module", default=None, metavar="PATH", help="a .wasm file to measure")
+    u.add_argument("--export", default=None, metavar="NAME",
+                   help="the exported function to call (_start: run it as a WASI command)")
+    u.add_argument("--args", default=None, metavar="A,B",
+                   help="comma-separated arguments (for _start: the command's arguments)")
+    u.add_argument("--expect", default=None, metavar="VALUE",
+                   help="the expected result (for _start: its stdout)")
+    u.add_argument("--reference", default=None, metavar="EXPR",
+                   help="instead of --expect: a Python expression over a0, a1, ... "
+                        "or module:function")
+    u.add_argument("--name", default=None,
+                   help="the scenario's name (default: <file stem>.<export>)")
     p.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS,
                    help=f"where run folders are created (default: {DEFAULT_RESULTS})")
     p.add_argument("--list", action="store_true",
@@ -131,7 +149,11 @@ class ScenarioResult:
     def settle(self) -> None:
         if self.status in ("unsupported", "unavailable"):
             return
-        states = [b["status"] for b in self.benchmarks.values()]
+        refused = [b for b in self.benchmarks.values() if b["status"] == "unsupported"]
+        states = [b["status"] for b in self.benchmarks.values() if b["status"] != "unsupported"]
+        if refused and not states:
+            self.status, self.detail = "unsupported", refused[0]["detail"]
+            return
         if not states:
             self.status = "failed"
             self.detail = self.detail or "no benchmark ran"
@@ -142,8 +164,16 @@ class ScenarioResult:
         else:
             self.status = "failed"
         if not self.detail and self.status != "ok":
-            bad = next(b for b in self.benchmarks.values() if b["status"] != "ok")
+            bad = next(b for b in self.benchmarks.values()
+                       if b["status"] not in ("ok", "unsupported"))
             self.detail = f"{bad['status']}: {bad['detail']}"
+
+    def not_supported(self) -> str:
+        """'N not supported: <first reason>' for benchmarks a runtime declined, else ''."""
+        refused = [b for b in self.benchmarks.values() if b["status"] == "unsupported"]
+        if not refused or self.status == "unsupported":
+            return ""
+        return f"{len(refused)} not supported: {refused[0]['detail']}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "detail": self.detail, "benchmarks": self.benchmarks}
@@ -220,8 +250,12 @@ def _death(rc: int, stalled: bool, log_text: str, watchdog_text: str, call_timeo
 
 
 def run_scenario(assign: Assignment, scenario: catalog.Scenario, part_dir: Path,
-                 opts: argparse.Namespace, perf_args: list[str]) -> ScenarioResult:
-    """Validate and time ``scenario`` on one runtime, retrying past a benchmark that kills it."""
+                 opts: argparse.Namespace, perf_args: list[str],
+                 declared: Declaration | None = None) -> ScenarioResult:
+    """Validate and time ``scenario`` on one runtime, retrying past a benchmark that kills it.
+
+    ``declared``: the declaration of a scenario that is data, handed to the benchmark process.
+    """
     result = ScenarioResult()
     remaining: list[str] | None = None  # None: all of the scenario's benchmarks
     for attempt in range(1, 1000):
@@ -234,6 +268,8 @@ def run_scenario(assign: Assignment, scenario: catalog.Scenario, part_dir: Path,
                "--timeout", str(int(opts.call_timeout * 10 + 60)), *perf_args]
         if opts.max_bytes is not None:
             cmd += ["--max-bytes", str(opts.max_bytes)]
+        if declared is not None:
+            cmd += ["--declared", declared.to_json()]
         if remaining is not None:
             cmd += ["--benchmarks", ",".join(remaining)]
         rc, stalled = spawn(cmd, Path(f"{stem}.log"), events_path, opts.call_timeout * 12 + 60)
@@ -256,6 +292,8 @@ def run_scenario(assign: Assignment, scenario: catalog.Scenario, part_dir: Path,
             name = e.get("benchmark")
             if e["event"] == "invalid":
                 result.benchmarks[name] = {"status": "invalid", "detail": e["detail"]}
+            elif e["event"] == "not_supported":
+                result.benchmarks[name] = {"status": "unsupported", "detail": e["reason"]}
             elif e["event"] == "done":
                 result.benchmarks[name] = {"status": "ok", "detail": ""}
             if e["event"] in ("validate", "start"):
@@ -303,7 +341,11 @@ def list_everything(names: list[str], extra: list[str]) -> None:
                 continue
             entry = h.runtimes.get(name, {})
             state = (f"available, {entry.get('runtime_package')} {entry.get('runtime_version')}"
+                     f", {entry.get('compiler')}; {', '.join(entry.get('capabilities', []))}"
                      if entry.get("available") else f"unavailable: {entry.get('reason')}")
+            if entry.get("available") and entry.get("max_payload_bytes") is not None:
+                state += (f"; payloads up to {entry['max_payload_bytes']} B "
+                          f"({entry['payload_limit_reason']})")
             print(f"      {h.label:18} {state}")
     for h in found:
         if h.problem:
@@ -336,9 +378,39 @@ def main(argv: list[str] | None = None) -> int:
         die(f"{type(exc).__name__}: {exc} (rerun with --debug for the traceback)", 1)
 
 
+def declare(args: argparse.Namespace) -> dict[str, tuple[Declaration, bytes]]:
+    """Scenarios from --scenarios-dir and --module: checked, registered, with their bytes."""
+    byo = ("--export", "--args", "--expect", "--reference", "--name")
+    found: list[Declaration] = []
+    try:
+        if args.scenarios_dir is not None:
+            found += declared.load_dir(args.scenarios_dir)
+        if args.module is not None:
+            if not args.export:
+                raise UsageError("--module needs --export NAME (the function to call, or "
+                                 f"{declared.WASI_EXPORT} to run a WASI command)")
+            found.append(declared.from_options(args.module, args.export, args.args, args.expect,
+                                               args.reference, args.name))
+        elif any(getattr(args, o.lstrip("-")) is not None for o in byo):
+            raise UsageError(f"{'/'.join(byo)} describe a module: give it with --module PATH")
+        checked = {d.name: (d, d.check()) for d in found}
+    except declared.DeclarationError as exc:
+        raise UsageError(str(exc)) from None
+    for d, _ in checked.values():
+        if d.name in catalog.all_scenarios():
+            raise UsageError(f"{d.source}: scenario name {d.name!r} is already taken; "
+                             "choose another (name = \"...\" or --name)")
+        catalog.register(d.scenario())
+    return checked
+
+
 def _main(args: argparse.Namespace) -> int:
     runtime_names = select(args.runtime, runtimes.names(), runtimes.get, "runtime")
-    scenario_names = select(args.scenario, list(catalog.all_scenarios()), catalog.get, "scenario")
+    checked = declare(args)
+    byo = [n for n, (d, _) in checked.items() if d.source == declared.FROM_OPTIONS]
+    scenario_names = [] if byo and args.scenario is None else select(
+        args.scenario or "all", list(catalog.all_scenarios()), catalog.get, "scenario")
+    scenario_names += [n for n in byo if n not in scenario_names]  # --module's always runs
     if args.list:
         list_everything(runtime_names, args.python)
         return 0
@@ -375,6 +447,10 @@ def _main(args: argparse.Namespace) -> int:
         "guests": {name: {"sha256": g.sha256, "bytes": len(g.wasm),
                           "path": str(g.path.relative_to(hosts.PROJECT_ROOT))}
                    for name, g in guests.items()},
+        "declared": {name: {"source": d.source, "module": d.module, "bytes": len(wasm),
+                            "sha256": hashlib.sha256(wasm).hexdigest(),
+                            "declaration": json.loads(d.to_json())}
+                     for name, (d, wasm) in checked.items() if name in scenario_names},
         "interpreters": [{"label": h.label, "python": h.python, "problem": h.problem}
                          for h in found],
         "runtimes": {},
@@ -395,8 +471,9 @@ def _main(args: argparse.Namespace) -> int:
         print(f"{PROG}: nothing could run; see the reasons above", file=sys.stderr)
         return 1
     try:
+        decls = {name: d for name, (d, _) in checked.items()}
         for a in pairs:
-            _run_pair(a, scenarios, run_dir, args, perf_args, manifest, save)
+            _run_pair(a, scenarios, run_dir, args, perf_args, manifest, save, decls)
         manifest["complete"] = True
     finally:
         manifest["finished"] = results.now()
@@ -408,7 +485,7 @@ def _main(args: argparse.Namespace) -> int:
 
 def _run_pair(a: Assignment, scenarios: list[catalog.Scenario], run_dir: Path,
               args: argparse.Namespace, perf_args: list[str], manifest: dict[str, Any],
-              save: Any) -> None:
+              save: Any, decls: dict[str, Declaration]) -> None:
     part_dir = run_dir / "parts" / a.key
     part_dir.mkdir(parents=True, exist_ok=True)
     entry = manifest["runtimes"].setdefault(a.key, {
@@ -417,7 +494,7 @@ def _run_pair(a: Assignment, scenarios: list[catalog.Scenario], run_dir: Path,
     for sc in scenarios:
         started = time.monotonic()
         print(f"[{a.key}] {sc.name} ...", end="", flush=True)
-        res = run_scenario(a, sc, part_dir, args, perf_args)
+        res = run_scenario(a, sc, part_dir, args, perf_args, decls.get(sc.name))
         timed = results.merge_suites(sorted(part_dir.glob("*.json")), run_dir / entry["file"])
         for name, b in res.benchmarks.items():
             if b["status"] == "ok" and name not in timed:
@@ -425,10 +502,12 @@ def _run_pair(a: Assignment, scenarios: list[catalog.Scenario], run_dir: Path,
         res.settle()
         entry["scenarios"][sc.name] = res.as_dict()
         save()
-        ok = sum(b["status"] == "ok" for b in res.benchmarks.values())
-        note = f" ({res.detail})" if res.detail else ""
+        states = [b["status"] for b in res.benchmarks.values()]
+        notes = [n for n in (res.detail, res.not_supported()) if n]
+        note = f" ({'; '.join(notes)})" if notes else ""
         took = time.monotonic() - started
-        print(f" {res.status} {ok}/{len(res.benchmarks)}{note} [{took:.0f} s]")
+        print(f" {res.status} {states.count('ok')}/{len(states) - states.count('unsupported')}"
+              f"{note} [{took:.0f} s]")
 
 
 def print_summary(manifest: dict[str, Any], scenario_names: list[str]) -> None:
@@ -447,10 +526,15 @@ def print_summary(manifest: dict[str, Any], scenario_names: list[str]) -> None:
             elif r["status"] in ("unsupported", "unavailable"):
                 cells.append(r["status"])
             else:
-                ok = sum(b["status"] == "ok" for b in r["benchmarks"].values())
+                states = [b["status"] for b in r["benchmarks"].values()]
+                ok, refused = states.count("ok"), states.count("unsupported")
                 mark = "" if r["status"] == "ok" else f" {r['status']}"
-                cells.append(f"{ok}/{len(r['benchmarks'])}{mark}")
+                cells.append(f"{ok}/{len(states) - refused}{mark}"
+                             f"{f', {refused} n/s' if refused else ''}")
         print(f"{key:<{width}}  " + "  ".join(f"{c[:14]:>14}" for c in cells))
+    if any(b["status"] == "unsupported" for e in manifest["runtimes"].values()
+           for r in e["scenarios"].values() for b in r["benchmarks"].values()):
+        print("(n/s: benchmarks a runtime does not support, with the reason in the manifest)")
     for name, reason in manifest["unavailable"].items():
         print(f"{name}: not run ({reason})")
 

@@ -17,6 +17,7 @@ REGISTRATION = ",".join([
     "crashes=tests.fakes:Crashes",
     "hangs=tests.fakes:Hangs",
     "sleepy=tests.fakes:Sleepy",
+    "limited=tests.fakes:Limited",
 ])
 
 
@@ -83,3 +84,12 @@ class Sleepy(PythonBaseline):
     name = "sleepy"
     summary = "test fake: correct but slow no_op"
     implementations: ClassVar[dict[str, type]] = {"article": _SleepyGuest}
+
+
+class Limited(PythonBaseline):
+    """Correct, but declares that payloads above 64 bytes are beyond it."""
+
+    name = "limited"
+    summary = "test fake: declares a 64-byte payload limit"
+    max_payload_bytes = 64
+    payload_limit_reason = "a test fake that stops at 64 bytes"
