@@ -263,6 +263,8 @@ class ConformanceSuite:
         err = runtime.explain(info.value)
         assert isinstance(err, Trap) and "unreachable" in str(err).lower()
         assert runtime.run_wasi(module, ["again"]) == WasiResult(0, b"hello\n")
+        bare = runtime.compile(wat('(module (func (export "_start")))'))  # imports nothing
+        assert runtime.run_wasi(bare, ["bare"]) == WasiResult(0, b"")
 
     def test_missing_import_is_a_link_error(self, runtime: Runtime) -> None:
         self._needs(runtime, Capability.ANY_MODULE)

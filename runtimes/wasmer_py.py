@@ -166,7 +166,8 @@ class _Wasmer(Runtime):
         argv = list(argv) or [""]
         try:
             env = wasi.StateBuilder(argv[0]).arguments(argv[1:]).finalize()
-            imports = env.generate_import_object(self.store, wasi.get_version(module, strict=False))
+            version = wasi.get_version(module, strict=False) or wasi.Version.SNAPSHOT1
+            imports = env.generate_import_object(self.store, version)
             start = wasmer.Instance(module, imports).exports._start
         except (RuntimeError, ValueError, LookupError) as exc:
             raise LinkError(str(exc).strip().splitlines()[0]) from None

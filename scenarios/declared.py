@@ -57,8 +57,11 @@ _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _REF_FUNCTION = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _PLACEHOLDERS = {"ptr": "p", "len": "n", "count": "c"}
 _INT_RANGE = {"i32": 32, "i64": 64}
-_KEYS = {"name", "summary", "module", "export", "args", "expect", "reference", "payload"}
-_PAYLOAD_KEYS = {"generator", "sizes", "allocate", "address", "args", "result"}
+# The keys of a file (and of its [payload] table) with the TOML types they take.
+_KEYS = {"name": str, "summary": str, "module": str, "export": str, "args": list,
+         "expect": object, "reference": str, "payload": dict}
+_PAYLOAD_KEYS = {"generator": str, "sizes": list, "allocate": str, "address": int,
+                 "args": list, "result": str}
 
 
 class DeclarationError(ValueError):
@@ -143,9 +146,9 @@ class Declaration:
         except MalformedModule as exc:
             raise self.fail(f"{self.module}: {exc}") from None
 
-    def check(self) -> bytes:
-        """Check the declaration against its module, answers included; return the bytes."""
-        wasm, summary = self.load()
+    def check(self) -> None:
+        """Check the declaration against its module, computing every reference answer."""
+        _, summary = self.load()
         self._check_export(summary)
         self._check_imports(summary)
         if self.payload is not None:
@@ -154,7 +157,6 @@ class Declaration:
             self.call_args(summary)
         for size in self.sizes():
             self.expected(summary, self.payload_data(size) if self.payload else b"")
-        return wasm
 
     def _check_export(self, summary: ModuleSummary) -> None:
         funcs = sorted(n for n, k in summary.exports.items() if k == "func")
@@ -175,7 +177,7 @@ class Declaration:
         unsupported = [t for t in (*params, *results) if t not in ("i32", "i64", "f32", "f64")]
         if unsupported:
             raise self.fail(f"export {self.export!r} is {_show(params, results)}; "
-                            f"{unsupported[0]} values cannot be passed from the command line")
+                            f"{unsupported[0]} values cannot be passed or checked by the harness")
 
     def _check_imports(self, summary: ModuleSummary) -> None:
         for mod, name, kind in summary.imports:
@@ -210,10 +212,10 @@ class Declaration:
             raise self.fail(f"export {self.export!r} takes {len(params)} arguments "
                             f"{_show(params, ())}, payload args are {list(pay.args)}")
         for a in pay.args:
-            if not (isinstance(a, int) and not isinstance(a, bool)) and a not in _PLACEHOLDERS:
+            number = isinstance(a, int) and not isinstance(a, bool)
+            if not (number or (isinstance(a, str) and a in _PLACEHOLDERS)):
                 raise self.fail(f"payload argument {a!r} is not a number or one of "
                                 f"{', '.join(_PLACEHOLDERS)}")
-        self.payload_data(min(pay.sizes))
 
     def signature(self, summary: ModuleSummary, export: str | None = None
                   ) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -281,8 +283,8 @@ class Declaration:
             return str(value)
         if self.payload is not None and self.payload.result == "memory":
             if not isinstance(value, (bytes, bytearray)):
-                raise self.fail(f"the reference must give bytes for result = 'memory', got "
-                                f"{type(value).__name__}")
+                raise self.fail(f"result = 'memory' needs bytes as the answer (a reference "
+                                f"giving bytes), got {type(value).__name__}")
             return bytes(value)
         if not results:
             if value is not None:
@@ -405,32 +407,32 @@ def load_file(path: Path) -> Declaration:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DeclarationError(f"{path}: not valid TOML ({exc})") from None
     where = str(path)
-    unknown = sorted(set(data) - _KEYS)
-    if unknown:
-        raise DeclarationError(f"{where}: unknown key {unknown[0]!r} "
-                               f"(known: {', '.join(sorted(_KEYS))})")
+    _check_keys(data, _KEYS, where, "")
     for key in ("module", "export"):
-        if not isinstance(data.get(key), str) or not data[key]:
+        if not data.get(key):
             raise DeclarationError(f"{where}: {key} = \"...\" is required")
     payload = None
     if "payload" in data:
-        raw = data["payload"]
-        if not isinstance(raw, dict):
-            raise DeclarationError(f"{where}: payload must be a table ([payload])")
-        unknown = sorted(set(raw) - _PAYLOAD_KEYS)
-        if unknown:
-            raise DeclarationError(f"{where}: unknown payload key {unknown[0]!r} "
-                                   f"(known: {', '.join(sorted(_PAYLOAD_KEYS))})")
-        payload = Payload(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+        _check_keys(data["payload"], _PAYLOAD_KEYS, where, "payload ")
+        payload = Payload(**{k: tuple(v) if isinstance(v, list) else v
+                             for k, v in data["payload"].items()})
     args = data.get("args", [])
-    if not isinstance(args, list):
-        raise DeclarationError(f"{where}: args must be a list, e.g. args = [3, 4]")
     return _declaration(
         name=data.get("name", path.stem), module=str((path.parent / data["module"]).resolve()),
         export=data["export"], summary=str(data.get("summary", "")), args=tuple(args),
         expect=data.get("expect"), has_expect="expect" in data,
         reference=data.get("reference"), payload=payload, base_dir=str(path.parent),
         source=where)
+
+
+def _check_keys(table: dict[str, Any], known: dict[str, type], where: str, what: str) -> None:
+    for key, value in table.items():
+        if key not in known:
+            raise DeclarationError(f"{where}: unknown {what}key {key!r} "
+                                   f"(known: {', '.join(sorted(known))})")
+        if not isinstance(value, known[key]) or (isinstance(value, bool) and known[key] is int):
+            kind = {str: "a string", list: "a list", int: "an integer", dict: "a table"}
+            raise DeclarationError(f"{where}: {what}{key} must be {kind[known[key]]}")
 
 
 def load_dir(folder: Path) -> list[Declaration]:

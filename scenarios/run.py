@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -169,14 +168,21 @@ class ScenarioResult:
             self.detail = f"{bad['status']}: {bad['detail']}"
 
     def not_supported(self) -> str:
-        """'N not supported: <first reason>' for benchmarks a runtime declined, else ''."""
+        """'not supported: <reason>' when the runtime declined some benchmarks, else ''."""
         refused = [b for b in self.benchmarks.values() if b["status"] == "unsupported"]
         if not refused or self.status == "unsupported":
             return ""
-        return f"{len(refused)} not supported: {refused[0]['detail']}"
+        return f"not supported: {refused[0]['detail']}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "detail": self.detail, "benchmarks": self.benchmarks}
+
+
+def tally(benchmarks: dict[str, dict[str, str]]) -> str:
+    """'ok/total' over the benchmarks that ran, plus ', N n/s' for those a runtime declined."""
+    states = [b["status"] for b in benchmarks.values()]
+    refused = states.count("unsupported")
+    return f"{states.count('ok')}/{len(states) - refused}{f', {refused} n/s' if refused else ''}"
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
@@ -378,8 +384,8 @@ def main(argv: list[str] | None = None) -> int:
         die(f"{type(exc).__name__}: {exc} (rerun with --debug for the traceback)", 1)
 
 
-def declare(args: argparse.Namespace) -> dict[str, tuple[Declaration, bytes]]:
-    """Scenarios from --scenarios-dir and --module: checked, registered, with their bytes."""
+def declare(args: argparse.Namespace) -> dict[str, Declaration]:
+    """Scenarios from --scenarios-dir and --module, checked and registered in the catalog."""
     byo = ("--export", "--args", "--expect", "--reference", "--name")
     found: list[Declaration] = []
     try:
@@ -393,21 +399,22 @@ def declare(args: argparse.Namespace) -> dict[str, tuple[Declaration, bytes]]:
                                                args.reference, args.name))
         elif any(getattr(args, o.lstrip("-")) is not None for o in byo):
             raise UsageError(f"{'/'.join(byo)} describe a module: give it with --module PATH")
-        checked = {d.name: (d, d.check()) for d in found}
+        for d in found:
+            d.check()
     except declared.DeclarationError as exc:
         raise UsageError(str(exc)) from None
-    for d, _ in checked.values():
+    for d in found:
         if d.name in catalog.all_scenarios():
             raise UsageError(f"{d.source}: scenario name {d.name!r} is already taken; "
                              "choose another (name = \"...\" or --name)")
         catalog.register(d.scenario())
-    return checked
+    return {d.name: d for d in found}
 
 
 def _main(args: argparse.Namespace) -> int:
     runtime_names = select(args.runtime, runtimes.names(), runtimes.get, "runtime")
-    checked = declare(args)
-    byo = [n for n, (d, _) in checked.items() if d.source == declared.FROM_OPTIONS]
+    decls = declare(args)
+    byo = [n for n, d in decls.items() if d.source == declared.FROM_OPTIONS]
     scenario_names = [] if byo and args.scenario is None else select(
         args.scenario or "all", list(catalog.all_scenarios()), catalog.get, "scenario")
     scenario_names += [n for n in byo if n not in scenario_names]  # --module's always runs
@@ -447,10 +454,10 @@ def _main(args: argparse.Namespace) -> int:
         "guests": {name: {"sha256": g.sha256, "bytes": len(g.wasm),
                           "path": str(g.path.relative_to(hosts.PROJECT_ROOT))}
                    for name, g in guests.items()},
-        "declared": {name: {"source": d.source, "module": d.module, "bytes": len(wasm),
-                            "sha256": hashlib.sha256(wasm).hexdigest(),
+        "declared": {name: {"source": d.source, "module": d.module,
+                            "sha256": catalog.get(name).metadata["module_sha256"],
                             "declaration": json.loads(d.to_json())}
-                     for name, (d, wasm) in checked.items() if name in scenario_names},
+                     for name, d in decls.items() if name in scenario_names},
         "interpreters": [{"label": h.label, "python": h.python, "problem": h.problem}
                          for h in found],
         "runtimes": {},
@@ -471,7 +478,6 @@ def _main(args: argparse.Namespace) -> int:
         print(f"{PROG}: nothing could run; see the reasons above", file=sys.stderr)
         return 1
     try:
-        decls = {name: d for name, (d, _) in checked.items()}
         for a in pairs:
             _run_pair(a, scenarios, run_dir, args, perf_args, manifest, save, decls)
         manifest["complete"] = True
@@ -502,12 +508,10 @@ def _run_pair(a: Assignment, scenarios: list[catalog.Scenario], run_dir: Path,
         res.settle()
         entry["scenarios"][sc.name] = res.as_dict()
         save()
-        states = [b["status"] for b in res.benchmarks.values()]
         notes = [n for n in (res.detail, res.not_supported()) if n]
         note = f" ({'; '.join(notes)})" if notes else ""
         took = time.monotonic() - started
-        print(f" {res.status} {states.count('ok')}/{len(states) - states.count('unsupported')}"
-              f"{note} [{took:.0f} s]")
+        print(f" {res.status} {tally(res.benchmarks)}{note} [{took:.0f} s]")
 
 
 def print_summary(manifest: dict[str, Any], scenario_names: list[str]) -> None:
@@ -526,11 +530,8 @@ def print_summary(manifest: dict[str, Any], scenario_names: list[str]) -> None:
             elif r["status"] in ("unsupported", "unavailable"):
                 cells.append(r["status"])
             else:
-                states = [b["status"] for b in r["benchmarks"].values()]
-                ok, refused = states.count("ok"), states.count("unsupported")
                 mark = "" if r["status"] == "ok" else f" {r['status']}"
-                cells.append(f"{ok}/{len(states) - refused}{mark}"
-                             f"{f', {refused} n/s' if refused else ''}")
+                cells.append(f"{tally(r['benchmarks'])}{mark}")
         print(f"{key:<{width}}  " + "  ".join(f"{c[:14]:>14}" for c in cells))
     if any(b["status"] == "unsupported" for e in manifest["runtimes"].values()
            for r in e["scenarios"].values() for b in r["benchmarks"].values()):

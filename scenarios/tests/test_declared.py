@@ -135,6 +135,12 @@ def test_the_python_baseline_does_not_run_user_modules() -> None:
      'allocate = "malloc"\n', "allocate export 'malloc' not found"),
     ('name = "no op"\nmodule = "checksum.wasm"\nexport = "add"\nargs = [3, 4]\nexpect = 7\n',
      "must be letters, digits"),
+    ('module = "checksum.wasm"\nexport = "fnv1a"\nexpect = 1\n[payload]\nsizes = 16\n',
+     "payload sizes must be a list"),
+    ('module = "checksum.wasm"\nexport = "fnv1a"\nexpect = 1\n[payload]\nsizes = [16]\n'
+     'args = [[1], "len"]\n', "payload argument [1] is not a number or one of ptr, len, count"),
+    ('module = "checksum.wasm"\nexport = "to_upper"\nexpect = "ABC"\n[payload]\nsizes = [3]\n'
+     'result = "memory"\n', "result = 'memory' needs bytes as the answer"),
 ])
 def test_declaration_errors_name_the_file_and_the_problem(tmp_path: Path, toml: str,
                                                           problem: str) -> None:
