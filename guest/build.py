@@ -3,6 +3,9 @@
     python -m guest.build           # rebuild every guest/<name>.wasm in place
     python -m guest.build --check   # rebuild into a temp dir and compare bytes (exit 1 on drift)
 
+The example modules users start from (``examples/modules``: a WASI command in Rust, a module
+in WAT assembled with ``wasmtime.wat2wasm``) are rebuilt the same way.
+
 The flags are fixed so the build is reproducible: the same rustc gives the same bytes on any
 machine (paths are remapped, symbols stripped). ``toolchain()`` says why a build is impossible.
 """
@@ -17,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from guest import GUESTS, Guest
+from guest import GUEST_DIR, GUESTS, Guest
 
 # Debian's rustc 1.63 ships a wasm32 std (libstd-rust-dev-wasm32); rustup's cannot add one here.
 RUSTC_CANDIDATES = (os.environ.get("WASM_INTEROP_RUSTC", ""), "/usr/bin/rustc", "rustc")
@@ -28,10 +31,17 @@ FLAGS = (
 )
 # The rustc release the committed bytes were built with; another release gives other bytes.
 PINNED_RUSTC = "rustc 1.63.0"
+EXAMPLES = GUEST_DIR.parent / "examples" / "modules"
+WASI_TARGET = "wasm32-wasi"
+# Example modules: (source, rustc target or "wat"); each builds to <source stem>.wasm beside it.
+EXAMPLE_SOURCES: tuple[tuple[Path, str], ...] = (
+    (EXAMPLES / "checksum.wat", "wat"),
+    (EXAMPLES / "wasi_sum.rs", WASI_TARGET),
+)
 
 
-def toolchain() -> tuple[str | None, str]:
-    """Return (rustc path, version) for a rustc that can target wasm32, or (None, why not)."""
+def toolchain(target: str = TARGET) -> tuple[str | None, str]:
+    """Return (rustc path, version) for a rustc that can target ``target``, or (None, why not)."""
     for cand in RUSTC_CANDIDATES:
         exe = shutil.which(cand) if cand else None
         if not exe:
@@ -43,22 +53,43 @@ def toolchain() -> tuple[str | None, str]:
                                      check=True, timeout=60).stdout.split(" (")[0].strip()
         except (OSError, subprocess.SubprocessError):
             continue
-        if (Path(sysroot) / "lib" / "rustlib" / TARGET).is_dir():
+        if (Path(sysroot) / "lib" / "rustlib" / target).is_dir():
             return exe, version
-    return None, (f"no rustc with the {TARGET} target found; install Debian's: "
+    return None, (f"no rustc with the {target} target found; install Debian's: "
                   "apt-get install rustc libstd-rust-dev-wasm32 lld")
+
+
+def compile_rust(source: Path, out: Path, rustc: str, target: str, crate_type: str,
+                 remap: str) -> bytes:
+    """Compile one Rust source to ``out`` (paths remapped to ``remap``); return its bytes."""
+    flags = list(FLAGS)
+    flags[flags.index("--target") + 1] = target
+    flags[flags.index("--crate-type") + 1] = crate_type
+    cmd = [rustc, *flags, f"--remap-path-prefix={source.parent}={remap}", str(source),
+           "-o", str(out)]
+    with tempfile.TemporaryDirectory() as tmp:  # rustc drops intermediate files beside -o
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp, timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"building {source} failed:\n{proc.stderr}")
+    return out.read_bytes()
 
 
 def build(guest: Guest, rustc: str, out: Path) -> bytes:
     """Compile one guest to ``out`` and return its bytes."""
-    src_dir = guest.source.parent
-    cmd = [rustc, *FLAGS, f"--remap-path-prefix={src_dir}=guest/{guest.name}",
-           str(guest.source), "-o", str(out)]
-    with tempfile.TemporaryDirectory() as tmp:  # rustc drops intermediate files beside -o
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp, timeout=600)
-    if proc.returncode != 0:
-        raise RuntimeError(f"building guest {guest.name} failed:\n{proc.stderr}")
-    return out.read_bytes()
+    return compile_rust(guest.source, out, rustc, TARGET, "cdylib", f"guest/{guest.name}")
+
+
+def build_example(source: Path, kind: str, out: Path) -> bytes:
+    """Build one example module (a WASI command from Rust, or WAT) to ``out``."""
+    if kind == "wat":
+        import wasmtime  # a core dependency; its assembler gives the committed bytes
+
+        out.write_bytes(bytes(wasmtime.wat2wasm(source.read_text(encoding="utf-8"))))
+        return out.read_bytes()
+    rustc, why = toolchain(kind)
+    if rustc is None:
+        raise RuntimeError(why)
+    return compile_rust(source, out, rustc, kind, "bin", "examples/modules")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,18 +103,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     drift = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for guest in GUESTS.values():
-            fresh = build(guest, rustc, Path(tmp) / f"{guest.name}.wasm")
+        built = [(g.name, g.path, build(g, rustc, Path(tmp) / f"{g.name}.wasm"))
+                 for g in GUESTS.values()]
+        built += [(src.name, src.with_suffix(".wasm"),
+                   build_example(src, kind, Path(tmp) / f"{src.stem}.wasm"))
+                  for src, kind in EXAMPLE_SOURCES]
+        for name, path, fresh in built:
             if args.check:
-                same = guest.path.exists() and guest.path.read_bytes() == fresh
+                same = path.exists() and path.read_bytes() == fresh
                 drift += not same
                 verdict = "matches" if same else "DIFFERS from"
-                print(f"{guest.name}: {verdict} {guest.path} ({version})")
+                print(f"{name}: {verdict} {path} ({version})")
             else:
-                tmp_out = guest.path.with_suffix(".wasm.tmp")
+                tmp_out = path.with_suffix(".wasm.tmp")
                 tmp_out.write_bytes(fresh)
-                os.replace(tmp_out, guest.path)
-                print(f"{guest.name}: wrote {guest.path} ({len(fresh)} bytes, {version})")
+                os.replace(tmp_out, path)
+                print(f"{name}: wrote {path} ({len(fresh)} bytes, {version})")
     return 1 if drift else 0
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -26,6 +26,7 @@ class Capability(str, enum.Enum):
     ANY_MODULE = "any_module"  # runs any valid module (the python baseline knows only our guests)
     MEMORY = "memory"  # read/write an exported linear memory from the host
     HOST_IMPORTS = "host_imports"  # instantiate with Python functions as imports
+    WASI = "wasi"  # run a WASI preview1 command module (``Runtime.run_wasi``)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,14 @@ class RuntimeUnavailable(WasmError):
     """The runtime cannot be loaded in this interpreter; the message is the reason."""
 
     kind = "unavailable"
+
+
+@dataclass(frozen=True)
+class WasiResult:
+    """How a WASI command ended: its exit code (0 when ``_start`` returned) and its stdout."""
+
+    exit_code: int
+    stdout: bytes
 
 
 class Memory(ABC):
@@ -161,6 +170,10 @@ class Runtime(ABC):
     name: ClassVar[str]
     summary: ClassVar[str]
     capabilities: ClassVar[frozenset[Capability]]
+    # A practical limit, declared rather than discovered by a run that never ends: benchmarks
+    # whose payload exceeds it are reported "not supported" with ``payload_limit_reason``.
+    max_payload_bytes: ClassVar[int | None] = None
+    payload_limit_reason: ClassVar[str] = ""
 
     _availability: ClassVar[Availability | None] = None
 
@@ -192,6 +205,14 @@ class Runtime(ABC):
     def supports(self, needed: frozenset[Capability]) -> bool:
         return needed <= self.capabilities
 
+    @classmethod
+    def refuses_payload(cls, payload_bytes: int) -> str | None:
+        """Why a benchmark moving ``payload_bytes`` is not run here, or None when it is."""
+        if cls.max_payload_bytes is None or payload_bytes <= cls.max_payload_bytes:
+            return None
+        return (f"payload of {payload_bytes} B is above {cls.name}'s declared limit of "
+                f"{cls.max_payload_bytes} B ({cls.payload_limit_reason})")
+
     @abstractmethod
     def compile(self, wasm: bytes) -> Any:
         """Compile bytes into a module handle; raises ``CompileError``."""
@@ -203,6 +224,14 @@ class Runtime(ABC):
     def load(self, wasm: bytes, imports: Imports | None = None) -> Instance:
         """Compile and instantiate in one step."""
         return self.instantiate(self.compile(wasm), imports)
+
+    def run_wasi(self, module: Any, argv: Sequence[str]) -> WasiResult:
+        """Instantiate a WASI preview1 command with ``argv``, run ``_start``, capture stdout.
+
+        Only called on runtimes declaring ``Capability.WASI``. A ``proc_exit`` is an exit code,
+        not an error; a trap raises like any guest call (see ``explain``).
+        """
+        raise NotImplementedError(f"{self.name} does not declare {Capability.WASI.value}")
 
     def explain(self, exc: BaseException) -> WasmError:
         """Map an exception raised by a guest call to the framework's error types.

@@ -31,6 +31,7 @@ from runtimes.base import (
     Runtime,
     RuntimeInfo,
     Trap,
+    WasiResult,
 )
 
 REQUIRE_VAR = "WASM_INTEROP_REQUIRE"
@@ -45,6 +46,24 @@ IMPORT_WAT = """(module
   (func (export "twice_mul") (param i32 i32) (result i32)
     local.get 0 i32.const 1 i32.add call $log
     local.get 0 local.get 1 call $mul i32.const 2 i32.mul))"""
+
+
+# A WASI command: prints "hello\n", then exits with argc when given arguments, and traps when
+# given more than two (so exit codes, argv and traps are all observable).
+WASI_WAT = r"""(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $argsizes (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hello\n")
+  (func (export "_start") (local $argc i32)
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 6))
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (drop (call $argsizes (i32.const 32) (i32.const 36)))
+    (local.set $argc (i32.load (i32.const 32)))
+    (if (i32.gt_u (local.get $argc) (i32.const 3)) (then unreachable))
+    (if (i32.gt_u (local.get $argc) (i32.const 1)) (then (call $exit (local.get $argc))))))"""
 
 
 def wat(text: str) -> bytes:
@@ -110,6 +129,16 @@ class ConformanceSuite:
 
     def test_capabilities_are_known(self, runtime: Runtime) -> None:
         assert runtime.capabilities <= set(Capability)
+
+    def test_a_payload_limit_is_explained(self, runtime: Runtime) -> None:
+        limit = runtime.max_payload_bytes
+        if limit is None:
+            assert runtime.refuses_payload(2**40) is None
+            return
+        assert limit > 0 and runtime.payload_limit_reason.strip()
+        assert runtime.refuses_payload(limit) is None
+        refusal = runtime.refuses_payload(limit + 1)
+        assert refusal and str(limit) in refusal and runtime.payload_limit_reason in refusal
 
     # -- the article's guest --------------------------------------------------------------
     def test_no_op_returns_nothing(self, article: Any) -> None:
@@ -228,6 +257,19 @@ class ConformanceSuite:
             inst.export("twice_mul")(13, 2)
         assert "host refuses 13" in str(runtime.explain(info.value))
         assert inst.export("twice_mul")(3, 2) == 12
+
+    def test_wasi_command_exit_codes_argv_and_stdout(self, runtime: Runtime) -> None:
+        self._needs(runtime, Capability.WASI)
+        module = runtime.compile(wat(WASI_WAT))
+        assert runtime.run_wasi(module, ["prog"]) == WasiResult(0, b"hello\n")
+        assert runtime.run_wasi(module, ["prog", "x"]) == WasiResult(2, b"hello\n")
+        with pytest.raises(Exception) as info:
+            runtime.run_wasi(module, ["prog", "x", "y", "z"])
+        err = runtime.explain(info.value)
+        assert isinstance(err, Trap) and "unreachable" in str(err).lower()
+        assert runtime.run_wasi(module, ["again"]) == WasiResult(0, b"hello\n")
+        bare = runtime.compile(wat('(module (func (export "_start")))'))  # imports nothing
+        assert runtime.run_wasi(bare, ["bare"]) == WasiResult(0, b"")
 
     def test_missing_import_is_a_link_error(self, runtime: Runtime) -> None:
         self._needs(runtime, Capability.ANY_MODULE)

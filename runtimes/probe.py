@@ -24,7 +24,9 @@ def probe(wanted: list[str]) -> dict:
             avail = cls.availability()
             entry = {"available": avail.available, "reason": avail.reason,
                      "summary": cls.summary,
-                     "capabilities": sorted(c.value for c in cls.capabilities)}
+                     "capabilities": sorted(c.value for c in cls.capabilities),
+                     "max_payload_bytes": cls.max_payload_bytes,
+                     "payload_limit_reason": cls.payload_limit_reason}
             if avail.available:
                 entry.update(cls().info.as_metadata())
         except Exception as exc:

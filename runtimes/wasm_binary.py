@@ -1,7 +1,8 @@
 """Just enough of the wasm binary format to list a module's exports, imports and memory.
 
 Used by the python baseline (which runs no wasm, but must refuse what is not a module and
-know which exports the guest declares) and by error messages that name what a module lacks.
+know which exports the guest declares), by adapters whose binding cannot list imports, and
+by the checks on a user's module (an export's signature) that name what a module lacks.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ _KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
 _VALTYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
              0x70: "funcref", 0x6F: "externref"}
 PAGE = 65536
+
+Signature = tuple[tuple[str, ...], tuple[str, ...]]  # (params, results)
 
 
 def signature(params: tuple[str, ...], results: tuple[str, ...]) -> str:
@@ -29,7 +32,7 @@ class ModuleSummary:
     exports: dict[str, str] = field(default_factory=dict)  # name -> kind
     imports: list[tuple[str, str, str]] = field(default_factory=list)  # (module, name, kind)
     memory_pages: int | None = None  # initial pages of the first defined memory
-    export_types: dict[str, str] = field(default_factory=dict)  # function export -> signature
+    signatures: dict[str, Signature] = field(default_factory=dict)  # exported func -> type
 
 
 class _Reader:
@@ -63,16 +66,8 @@ class _Reader:
         self.pos += n
         return raw.decode("utf-8", errors="replace")
 
-    def functype(self) -> str:
-        if self.byte() != 0x60:
-            raise MalformedModule(f"bad function type at offset {self.pos - 1}")
-        params = tuple(self.valtype() for _ in range(self.uleb()))
-        results = tuple(self.valtype() for _ in range(self.uleb()))
-        return signature(params, results)
-
-    def valtype(self) -> str:
-        b = self.byte()
-        return _VALTYPES.get(b, f"0x{b:02x}")
+    def valtypes(self) -> tuple[str, ...]:
+        return tuple(_VALTYPES.get(self.byte(), "?") for _ in range(self.uleb()))
 
     def limits(self) -> int:
         flags = self.byte()
@@ -89,9 +84,9 @@ def summarize(data: bytes) -> ModuleSummary:
     if data[4:8] != b"\x01\0\0\0":
         raise MalformedModule(f"unsupported wasm binary version {data[4:8].hex()}")
     out = ModuleSummary()
-    types: list[str] = []
+    types: list[Signature] = []
     func_types: list[int] = []  # type index of every function, imported ones first
-    export_funcs: dict[str, int] = {}
+    exported_funcs: dict[str, int] = {}
     r = _Reader(data, 8)
     while r.pos < len(data):
         section = r.byte()
@@ -101,7 +96,10 @@ def summarize(data: bytes) -> ModuleSummary:
             raise MalformedModule(f"section {section} runs past the end of the module (truncated?)")
         s = _Reader(data, r.pos, end)
         if section == 1:
-            types = [s.functype() for _ in range(s.uleb())]
+            for _ in range(s.uleb()):
+                if s.byte() != 0x60:
+                    raise MalformedModule(f"unknown type form at offset {s.pos - 1}")
+                types.append((s.valtypes(), s.valtypes()))
         elif section == 2:
             for _ in range(s.uleb()):
                 mod, name, kind = s.name(), s.name(), s.byte()
@@ -120,7 +118,7 @@ def summarize(data: bytes) -> ModuleSummary:
                     s.byte()
                     s.uleb()
         elif section == 3:
-            func_types += [s.uleb() for _ in range(s.uleb())]
+            func_types.extend(s.uleb() for _ in range(s.uleb()))
         elif section == 5:
             count = s.uleb()
             if count and out.memory_pages is None:
@@ -131,9 +129,9 @@ def summarize(data: bytes) -> ModuleSummary:
                 index = s.uleb()
                 out.exports[name] = _KINDS.get(kind, str(kind))
                 if kind == 0:
-                    export_funcs[name] = index
+                    exported_funcs[name] = index
         r.pos = end
-    for name, index in export_funcs.items():
+    for name, index in exported_funcs.items():
         if index < len(func_types) and func_types[index] < len(types):
-            out.export_types[name] = types[func_types[index]]
+            out.signatures[name] = types[func_types[index]]
     return out

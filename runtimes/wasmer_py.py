@@ -9,13 +9,22 @@ Wheels exist only for CPython <= 3.10; on newer interpreters pip installs a stub
 raises ImportError, which is reported as the reason. The LLVM compiler's wheel aborts the
 interpreter at import ("Inconsistency detected by ld.so"), so its availability is probed in
 a child process.
+
+WASI: wasmer-python offers ``wasi.StateBuilder`` (argv, environment, directories) but no way to
+capture the guest's stdout, which goes to this process's file descriptor 1. ``run_wasi``
+therefore points fd 1 at a temporary file around ``_start`` (two ``dup2`` calls, included in
+the time of a run) and reads it back.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import re
 import subprocess
 import sys
+import tempfile
+from collections.abc import Sequence
 from importlib import metadata
 from typing import Any, ClassVar
 
@@ -31,6 +40,7 @@ from runtimes.base import (
     Runtime,
     RuntimeInfo,
     Trap,
+    WasiResult,
     WasmError,
 )
 
@@ -78,7 +88,8 @@ class _Wasmer(Runtime):
     """Shared by the per-compiler adapters below; ``compiler`` names the compiler package."""
 
     compiler: ClassVar[str]
-    capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.HOST_IMPORTS})
+    capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.HOST_IMPORTS,
+                              Capability.WASI})
     # Set where importing the compiler can kill the interpreter: probe it in a child first.
     probe_in_child: ClassVar[bool] = False
 
@@ -116,6 +127,7 @@ class _Wasmer(Runtime):
         self._wasmer = wasmer
         compiler = importlib.import_module(self._module_name()).Compiler
         self.store = wasmer.Store(wasmer.engine.Universal(compiler))
+        self._wasi_out: Any = None
 
     @property
     def info(self) -> RuntimeInfo:
@@ -149,11 +161,45 @@ class _Wasmer(Runtime):
             raise Trap(f"start function: {message}") from None
         return WasmerInstance(wasmer, instance)
 
+    def run_wasi(self, module: Any, argv: Sequence[str]) -> WasiResult:
+        wasmer, wasi = self._wasmer, self._wasmer.wasi
+        argv = list(argv) or [""]
+        try:
+            env = wasi.StateBuilder(argv[0]).arguments(argv[1:]).finalize()
+            version = wasi.get_version(module, strict=False) or wasi.Version.SNAPSHOT1
+            imports = env.generate_import_object(self.store, version)
+            start = wasmer.Instance(module, imports).exports._start
+        except (RuntimeError, ValueError, LookupError) as exc:
+            raise LinkError(str(exc).strip().splitlines()[0]) from None
+        if self._wasi_out is None:
+            self._wasi_out = tempfile.TemporaryFile()  # noqa: SIM115 - reused by every run
+        out = self._wasi_out.fileno()
+        os.ftruncate(out, 0)
+        os.lseek(out, 0, os.SEEK_SET)
+        sys.stdout.flush()
+        saved = os.dup(1)
+        os.dup2(out, 1)
+        try:
+            start()
+            code = 0
+        except RuntimeError as exc:
+            exited = _WASI_EXIT.search(str(exc))
+            if exited is None:
+                raise
+            code = int(exited.group(1))
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        return WasiResult(code, os.pread(out, os.fstat(out).st_size, 0))
+
     def explain(self, exc: BaseException) -> WasmError:
         if isinstance(exc, RuntimeError):
             text = str(exc).strip().splitlines()[0].removeprefix("RuntimeError: ")
             return Trap(f"trap: {text}")
         return super().explain(exc)
+
+
+_WASI_EXIT = re.compile(r"WASI exited with code: (\d+)")
 
 
 def _valtype(wasmer: Any, name: str) -> Any:

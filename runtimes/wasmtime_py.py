@@ -10,6 +10,7 @@ context aborts the process.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from importlib import metadata
 from typing import Any
 
@@ -25,6 +26,7 @@ from runtimes.base import (
     Runtime,
     RuntimeInfo,
     Trap,
+    WasiResult,
     WasmError,
 )
 
@@ -76,7 +78,8 @@ class WasmtimeInstance(Instance):
 class Wasmtime(Runtime):
     name = "wasmtime"
     summary = "wasmtime-py, public API as shipped (Func.__call__, Memory.read/write), Cranelift"
-    capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.HOST_IMPORTS})
+    capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.HOST_IMPORTS,
+                              Capability.WASI})
 
     @classmethod
     def _check_availability(cls) -> Availability:
@@ -122,6 +125,30 @@ class Wasmtime(Runtime):
         except wt.WasmtimeError as exc:
             raise LinkError(str(exc).strip().splitlines()[0]) from None
         return WasmtimeInstance(wt, store, instance)
+
+    def run_wasi(self, module: Any, argv: Sequence[str]) -> WasiResult:
+        """A fresh Store with a WasiConfig (argv; stdout to a Python callback), then _start."""
+        wt = self._wt
+        out = bytearray()
+        config = wt.WasiConfig()
+        config.argv = list(argv)
+        config.stdout_custom = out.extend
+        store = wt.Store(self.engine)
+        store.set_wasi(config)
+        linker = wt.Linker(self.engine)
+        linker.define_wasi()
+        try:
+            instance = linker.instantiate(store, module)
+        except wt.Trap as exc:
+            raise self.explain(exc) from None
+        except wt.WasmtimeError as exc:
+            raise LinkError(str(exc).strip().splitlines()[0]) from None
+        start = WasmtimeInstance(wt, store, instance).export("_start")
+        try:
+            start()
+        except wt.ExitTrap as exc:
+            return WasiResult(exc.code, bytes(out))
+        return WasiResult(0, bytes(out))
 
     def explain(self, exc: BaseException) -> WasmError:
         if isinstance(exc, self._wt.Trap):

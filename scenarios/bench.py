@@ -27,6 +27,7 @@ import runtimes
 from runtimes.base import Runtime, RuntimeUnavailable
 from scenarios import catalog
 from scenarios.catalog import Benchmark, Session, ValidationError
+from scenarios.declared import Declaration
 from scenarios.timing import compile_workload
 
 # Exit codes the orchestrator understands.
@@ -96,6 +97,8 @@ def _forward(cmd: list[str], args: Any) -> None:
     """Hand our options to pyperf's workers (pyperf does not forward unknown options)."""
     cmd.extend(["--runtime", args.runtime, "--scenario", args.scenario,
                 "--call-timeout", str(args.call_timeout)])
+    if args.declared is not None:
+        cmd.extend(["--declared", args.declared])
     if args.benchmarks is not None:
         cmd.extend(["--benchmarks", args.benchmarks])
     if args.max_bytes is not None:
@@ -151,6 +154,8 @@ def main() -> int:
     parser.add_argument("--events", default=None, help="JSON-lines progress file")
     parser.add_argument("--guest", action="append", default=[], metavar="NAME=PATH",
                         help="use another module as guest NAME")
+    parser.add_argument("--declared", default=None,
+                        help="a declared scenario (scenarios.declared.Declaration as JSON)")
     args = runner.parse_args()
     for item in args.guest:
         name, _, path = item.partition("=")
@@ -158,6 +163,8 @@ def main() -> int:
     events = EventLog(args.events)
     watchdog_path = f"{args.events}.watchdog" if args.events else None
 
+    if args.declared is not None:
+        catalog.register(Declaration.from_json(args.declared).scenario())
     scenario = catalog.get(args.scenario)
     try:
         runtime = runtimes.get(args.runtime)()
@@ -169,6 +176,7 @@ def main() -> int:
     runner.metadata.update(info.as_metadata())
     for name in scenario.guests:
         runner.metadata[f"guest_{name}_sha256"] = guest.get(name).sha256
+    runner.metadata.update(scenario.metadata)
     session = Session(runtime)
     benches = _selected(scenario, args)
 
@@ -180,7 +188,14 @@ def main() -> int:
             return 0
         problem = scenario.export_problem()
         passed = []
-        for bench in benches if problem is None else []:
+        for bench in benches:
+            refusal = runtime.refuses_payload(bench.payload_bytes)
+            if refusal:
+                events.emit("not_supported", benchmark=bench.name, reason=refusal)
+                continue
+            if problem:
+                events.emit("invalid", benchmark=bench.name, detail=problem)
+                continue
             events.emit("validate", benchmark=bench.name)
             with watchdog(args.call_timeout, watchdog_path):
                 try:
@@ -190,8 +205,6 @@ def main() -> int:
                     continue
             events.emit("valid", benchmark=bench.name)
             passed.append(bench)
-        for bench in benches if problem is not None else []:
-            events.emit("invalid", benchmark=bench.name, detail=problem)
         benches = passed
         args.benchmarks = ",".join(b.name for b in benches)  # workers time only these
 

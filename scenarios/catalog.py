@@ -9,6 +9,7 @@ Nothing here knows about particular runtimes: scenarios ask for ``Capability``s 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Mapping
@@ -64,16 +65,21 @@ def describe_mismatch(got: Any, expected: Any) -> str:
 
 
 class Session:
-    """One runtime in one process: compiles each guest once, hands out fresh instances."""
+    """One runtime in one process: compiles each module once, hands out fresh instances."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self._modules: dict[str, Any] = {}
+        self._modules: dict[bytes, Any] = {}
 
     def module(self, guest_name: str) -> Any:
-        if guest_name not in self._modules:
-            self._modules[guest_name] = self.runtime.compile(guest.get(guest_name).wasm)
-        return self._modules[guest_name]
+        return self.compiled(guest.get(guest_name).wasm)
+
+    def compiled(self, wasm: bytes) -> Any:
+        """``wasm`` compiled by this session's runtime, once (a guest's or a user's module)."""
+        key = hashlib.sha256(wasm).digest()
+        if key not in self._modules:
+            self._modules[key] = self.runtime.compile(wasm)
+        return self._modules[key]
 
     def instance(self, guest_name: str, imports: Imports | None = None) -> Instance:
         return self.runtime.instantiate(self.module(guest_name), imports)
@@ -102,6 +108,8 @@ class Scenario:
     make_benchmarks: Callable[[], Iterable[Benchmark]]
     guests: tuple[str, ...] = field(default=())
     exports: Mapping[str, str] = field(default_factory=dict)
+    # Extra provenance recorded on its benchmarks (a declared scenario's module and sha256).
+    metadata: dict[str, str] = field(default_factory=dict, compare=False)
 
     def benchmarks(self, max_bytes: int | None = None) -> list[Benchmark]:
         """The benchmarks in their fixed order, payloads above ``max_bytes`` left out."""
@@ -120,7 +128,8 @@ class Scenario:
                 summary = wasm_binary.summarize(guest.get(name).wasm)
             except wasm_binary.MalformedModule:
                 return None
-            found.update({e: summary.export_types.get(e, kind)
+            found.update({e: wasm_binary.signature(*summary.signatures[e])
+                          if e in summary.signatures else kind
                           for e, kind in summary.exports.items()})
         for export, wanted in self.exports.items():
             have = found.get(export)

@@ -78,7 +78,11 @@ class CellResult:
     def settle(self) -> None:
         if self.status in ("unsupported", "unavailable"):
             return
-        states = [b["status"] for b in self.benchmarks.values()]
+        refused = [b for b in self.benchmarks.values() if b["status"] == "unsupported"]
+        states = [b["status"] for b in self.benchmarks.values() if b["status"] != "unsupported"]
+        if refused and not states:
+            self.status, self.detail = "unsupported", refused[0]["detail"]
+            return
         if not states:
             self.status = "failed"
             self.detail = self.detail or "no benchmark ran"
@@ -89,11 +93,26 @@ class CellResult:
         else:
             self.status = "failed"
         if not self.detail and self.status != "ok":
-            bad = next(b for b in self.benchmarks.values() if b["status"] != "ok")
+            bad = next(b for b in self.benchmarks.values()
+                       if b["status"] not in ("ok", "unsupported"))
             self.detail = f"{bad['status']}: {bad['detail']}"
+
+    def not_supported(self) -> str:
+        """'not supported: <reason>' when the runtime declined some benchmarks, else ''."""
+        refused = [b for b in self.benchmarks.values() if b["status"] == "unsupported"]
+        if not refused or self.status == "unsupported":
+            return ""
+        return f"not supported: {refused[0]['detail']}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "detail": self.detail, "benchmarks": self.benchmarks}
+
+
+def tally(benchmarks: dict[str, dict[str, str]]) -> str:
+    """'ok/total' over the benchmarks that ran, plus ', N n/s' for those a runtime declined."""
+    states = [b["status"] for b in benchmarks.values()]
+    refused = states.count("unsupported")
+    return f"{states.count('ok')}/{len(states) - refused}{f', {refused} n/s' if refused else ''}"
 
 
 @dataclass(frozen=True)
@@ -106,7 +125,7 @@ class CellSpec:
     call_timeout: float
     max_bytes: int | None
     pyperf_args: tuple[str, ...]
-    extra_args: tuple[str, ...] = ()  # e.g. --guest NAME=PATH
+    extra_args: tuple[str, ...] = ()  # e.g. --guest NAME=PATH, --declared JSON
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
@@ -206,6 +225,8 @@ def _finished_earlier(part_dir: Path, scenario: str) -> tuple[int, dict[str, dic
                 done[e["benchmark"]] = {"status": "ok", "detail": ""}
             elif e["event"] == "invalid":
                 done[e["benchmark"]] = {"status": "invalid", "detail": e["detail"]}
+            elif e["event"] == "not_supported":
+                done[e["benchmark"]] = {"status": "unsupported", "detail": e["reason"]}
     return max(attempts, default=0), done
 
 
@@ -252,6 +273,8 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path) -> CellResult:
             name = e.get("benchmark")
             if e["event"] == "invalid":
                 result.benchmarks[name] = {"status": "invalid", "detail": e["detail"]}
+            elif e["event"] == "not_supported":
+                result.benchmarks[name] = {"status": "unsupported", "detail": e["reason"]}
             elif e["event"] == "done":
                 result.benchmarks[name] = {"status": "ok", "detail": ""}
             if e["event"] in ("validate", "start"):

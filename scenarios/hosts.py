@@ -57,7 +57,9 @@ def child_env() -> dict[str, str]:
 
 def probe(python: str, names: list[str]) -> Host:
     """Ask ``python`` which of ``names`` it can host (in a child: a binding may crash it)."""
-    cmd = [python, "-c", "import pyperf, runtimes.probe as p, json, sys; "
+    # Importing the benchmark entry point checks the whole harness (pyperf and every module a
+    # benchmark process needs) is importable there, not just the adapters.
+    cmd = [python, "-c", "import scenarios.bench, runtimes.probe as p, json, sys; "
            "json.dump(p.probe(sys.argv[1:]), sys.stdout)", *names]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=child_env(),
@@ -97,6 +99,21 @@ def provisioned() -> list[str]:
             if venv_python(v).exists()]
 
 
+def _stamp() -> str:
+    """Identifies the dependency set a provisioned venv was built for."""
+    return hashlib.sha256((PROJECT_ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def stale(python: str) -> str | None:
+    """The version of a provisioned venv built for another pyproject.toml, if ``python`` is one."""
+    venv = Path(python).parent.parent
+    if venv.parent != VENVS or not venv.name.startswith("cpython-"):
+        return None
+    marker = venv / ".provisioned"
+    fresh = marker.exists() and marker.read_text().strip() == _stamp()
+    return None if fresh else venv.name.removeprefix("cpython-")
+
+
 @contextlib.contextmanager
 def _lock() -> Iterator[None]:
     VENVS.mkdir(parents=True, exist_ok=True)
@@ -112,7 +129,7 @@ def provision(version: str, log: Callable[[str], None]) -> str:
         raise HostError(f"no CPython {version} found on PATH or under pyenv; install one "
                         f"(e.g. `pyenv install {version}`) or pass --python PATH")
     venv = VENVS / f"cpython-{version}"
-    stamp = hashlib.sha256((PROJECT_ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = _stamp()
     with _lock():
         marker = venv / ".provisioned"
         if marker.exists() and marker.read_text().strip() == stamp:
@@ -142,6 +159,12 @@ def discover(names: list[str], extra: list[str], allow_provision: bool,
     seen: set[str] = set()
     hosts: list[Host] = []
     for python in [sys.executable, *extra, *provisioned()]:
+        version = stale(python)
+        if version and allow_provision:  # built for older dependencies: bring it up to date
+            try:
+                python = provision(version, log)
+            except HostError as exc:
+                log(f"note: {exc}")
         host = probe(python, names)
         key = os.path.realpath(host.python)
         if key not in seen:

@@ -15,6 +15,7 @@ says the run is incomplete and what is missing, and ``--resume RUN_DIR`` finishe
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import signal
@@ -27,8 +28,9 @@ from typing import Any, NoReturn
 import guest
 import runtimes
 from guest import GuestError
-from scenarios import catalog, cell, hosts, results
-from scenarios.cell import CellSpec, run_cell
+from scenarios import catalog, cell, declared, hosts, results
+from scenarios.cell import CellSpec, run_cell, tally
+from scenarios.declared import Declaration
 
 PROG = "python -m scenarios.run"
 DEFAULT_RESULTS = hosts.PROJECT_ROOT / "results"
@@ -54,8 +56,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     p.add_argument("--runtime", default="all",
                    help="comma-separated runtime names, or 'all' (default: all)")
-    p.add_argument("--scenario", default="all",
-                   help="comma-separated scenario names, or 'all' (default: all)")
+    p.add_argument("--scenario", default=None,
+                   help="comma-separated scenario names, or 'all' (default: all; with --module: "
+                        "only that module's)")
+    p.add_argument("--scenarios-dir", type=Path, default=None, metavar="DIR",
+                   help="also run the scenarios declared in DIR/*.toml (docs/workloads-as-data.md)")
+    u = p.add_argument_group("your own module (docs/bring-your-own-module.md)")
+    u.add_argument("--module", default=None, metavar="PATH", help="a .wasm file to measure")
+    u.add_argument("--export", default=None, metavar="NAME",
+                   help="the exported function to call (_start: run it as a WASI command)")
+    u.add_argument("--args", default=None, metavar="A,B",
+                   help="comma-separated arguments (for _start: the command's arguments)")
+    u.add_argument("--expect", default=None, metavar="VALUE",
+                   help="the expected result (for _start: its stdout)")
+    u.add_argument("--reference", default=None, metavar="EXPR",
+                   help="instead of --expect: a Python expression over a0, a1, ... "
+                        "or module:function")
+    u.add_argument("--name", default=None,
+                   help="the scenario's name (default: <file stem>.<export>)")
     p.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS,
                    help=f"where run folders are created (default: {DEFAULT_RESULTS})")
     p.add_argument("--list", action="store_true",
@@ -134,7 +152,11 @@ def list_everything(names: list[str], extra: list[str]) -> None:
                 continue
             entry = h.runtimes.get(name, {})
             state = (f"available, {entry.get('runtime_package')} {entry.get('runtime_version')}"
+                     f", {entry.get('compiler')}; {', '.join(entry.get('capabilities', []))}"
                      if entry.get("available") else f"unavailable: {entry.get('reason')}")
+            if entry.get("available") and entry.get("max_payload_bytes") is not None:
+                state += (f"; payloads up to {entry['max_payload_bytes']} B "
+                          f"({entry['payload_limit_reason']})")
             print(f"      {h.label:18} {state}")
     for h in found:
         if h.problem:
@@ -167,6 +189,33 @@ def main(argv: list[str] | None = None) -> int:
         die(f"{type(exc).__name__}: {exc} (rerun with --debug for the traceback)", 1)
 
 
+def declare(args: argparse.Namespace) -> dict[str, Declaration]:
+    """Scenarios from --scenarios-dir and --module, checked and registered in the catalog."""
+    byo = ("--export", "--args", "--expect", "--reference", "--name")
+    found: list[Declaration] = []
+    try:
+        if args.scenarios_dir is not None:
+            found += declared.load_dir(args.scenarios_dir)
+        if args.module is not None:
+            if not args.export:
+                raise UsageError("--module needs --export NAME (the function to call, or "
+                                 f"{declared.WASI_EXPORT} to run a WASI command)")
+            found.append(declared.from_options(args.module, args.export, args.args, args.expect,
+                                               args.reference, args.name))
+        elif any(getattr(args, o.lstrip("-")) is not None for o in byo):
+            raise UsageError(f"{'/'.join(byo)} describe a module: give it with --module PATH")
+        for d in found:
+            d.check()
+    except declared.DeclarationError as exc:
+        raise UsageError(str(exc)) from None
+    for d in found:
+        if d.name in catalog.all_scenarios():
+            raise UsageError(f"{d.source}: scenario name {d.name!r} is already taken; "
+                             "choose another (name = \"...\" or --name)")
+        catalog.register(d.scenario())
+    return {d.name: d for d in found}
+
+
 def _use_guests(items: list[str], names: list[str]) -> dict[str, guest.Guest]:
     """Apply ``--guest NAME=PATH`` replacements and check every needed module is readable."""
     try:
@@ -185,7 +234,11 @@ def _use_guests(items: list[str], names: list[str]) -> dict[str, guest.Guest]:
 
 def _new_run(args: argparse.Namespace) -> int:
     runtime_names = select(args.runtime, runtimes.names(), runtimes.get, "runtime")
-    scenario_names = select(args.scenario, list(catalog.all_scenarios()), catalog.get, "scenario")
+    decls = declare(args)
+    byo = [n for n, d in decls.items() if d.source == declared.FROM_OPTIONS]
+    scenario_names = [] if byo and args.scenario is None else select(
+        args.scenario or "all", list(catalog.all_scenarios()), catalog.get, "scenario")
+    scenario_names += [n for n in byo if n not in scenario_names]  # --module's always runs
     if args.list:
         list_everything(runtime_names, args.python)
         return 0
@@ -216,6 +269,10 @@ def _new_run(args: argparse.Namespace) -> int:
         "guests": {name: {"sha256": g.sha256, "bytes": len(g.wasm), "path": str(g.path),
                           "replaced": g.file is not None}
                    for name, g in guests.items()},
+        "declared": {name: {"source": d.source, "module": d.module,
+                            "sha256": catalog.get(name).metadata["module_sha256"],
+                            "declaration": json.loads(d.to_json())}
+                     for name, d in decls.items() if name in scenario_names},
         "interpreters": [{"label": h.label, "python": h.python, "problem": h.problem}
                          for h in found],
         "plan": [{"runtime": a.runtime, "interpreter": a.host.label, "python": a.host.python,
@@ -249,6 +306,12 @@ def _resume(args: argparse.Namespace) -> int:
     if manifest.get("complete"):
         print(f"Run {run_dir} is already complete; nothing to resume.")
         return 0
+    for name, d in manifest.get("declared", {}).items():
+        decl = Declaration.from_json(json.dumps(d["declaration"]))
+        if name not in catalog.all_scenarios():
+            catalog.register(decl.scenario())
+        if catalog.get(name).metadata.get("module_sha256") != d["sha256"]:
+            raise UsageError(f"cannot resume: module {d['module']} changed since the run began")
     try:
         names = [catalog.get(n).name for n in options["scenarios"]]
     except LookupError as exc:
@@ -293,8 +356,10 @@ def _execute(run_dir: Path, manifest: dict[str, Any], report: bool = True, debug
     """Run every planned cell not recorded yet; on Ctrl-C/SIGTERM leave an honest manifest."""
     options = manifest["options"]
     scenarios = [catalog.get(n) for n in options["scenarios"]]
-    extra = tuple(arg for name, g in manifest["guests"].items() if g["replaced"]
-                  for arg in ("--guest", f"{name}={g['path']}"))
+    guest_args = tuple(arg for name, g in manifest["guests"].items() if g["replaced"]
+                       for arg in ("--guest", f"{name}={g['path']}"))
+    declarations = {name: json.dumps(d["declaration"])
+                    for name, d in manifest.get("declared", {}).items()}
     return_code = 0
     with cell.stoppable():
         try:
@@ -310,6 +375,8 @@ def _execute(run_dir: Path, manifest: dict[str, Any], report: bool = True, debug
                     cell.check_stop()
                     if sc.name in entry["scenarios"]:
                         continue
+                    extra = guest_args + (("--declared", declarations[sc.name])
+                                          if sc.name in declarations else ())
                     spec = CellSpec(p["python"], p["runtime"], sc.name, options["call_timeout"],
                                     options["max_bytes"], tuple(manifest["pyperf_args"]), extra)
                     _run_and_record(spec, sc, run_dir, part_dir, entry, manifest)
@@ -362,9 +429,9 @@ def _run_and_record(spec: CellSpec, sc: catalog.Scenario, run_dir: Path, part_di
     res.settle()
     entry["scenarios"][sc.name] = res.as_dict()
     results.atomic_write_json(run_dir / results.MANIFEST, manifest)
-    ok = sum(b["status"] == "ok" for b in res.benchmarks.values())
-    note = f" ({res.detail})" if res.detail else ""
-    print(f" {res.status} {ok}/{len(res.benchmarks)}{note} [{time.monotonic() - started:.0f} s]")
+    notes = [n for n in (res.detail, res.not_supported()) if n]
+    note = f" ({'; '.join(notes)})" if notes else ""
+    print(f" {res.status} {tally(res.benchmarks)}{note} [{time.monotonic() - started:.0f} s]")
 
 
 def print_summary(manifest: dict[str, Any], scenario_names: list[str]) -> None:
@@ -383,10 +450,12 @@ def print_summary(manifest: dict[str, Any], scenario_names: list[str]) -> None:
             elif r["status"] in ("unsupported", "unavailable"):
                 cells.append(r["status"])
             else:
-                ok = sum(b["status"] == "ok" for b in r["benchmarks"].values())
                 mark = "" if r["status"] == "ok" else f" {r['status']}"
-                cells.append(f"{ok}/{len(r['benchmarks'])}{mark}")
+                cells.append(f"{tally(r['benchmarks'])}{mark}")
         print(f"{key:<{width}}  " + "  ".join(f"{c[:14]:>14}" for c in cells))
+    if any(b["status"] == "unsupported" for e in manifest["runtimes"].values()
+           for r in e["scenarios"].values() for b in r["benchmarks"].values()):
+        print("(n/s: benchmarks a runtime does not support, with the reason in the manifest)")
     for name, reason in manifest["unavailable"].items():
         print(f"{name}: not run ({reason})")
 

@@ -20,6 +20,7 @@ REGISTRATION = ",".join([
     "crashes=tests.fakes:Crashes",
     "hangs=tests.fakes:Hangs",
     "sleepy=tests.fakes:Sleepy",
+    "limited=tests.fakes:Limited",
 ])
 
 
@@ -102,3 +103,12 @@ class WasmtimeWrongStore(Wasmtime):
         assert isinstance(inst, WasmtimeInstance)
         inst._store = self._wt.Store(self.engine)  # exports now bind to a foreign store
         return inst
+
+
+class Limited(PythonBaseline):
+    """Correct, but declares that payloads above 64 bytes are beyond it."""
+
+    name = "limited"
+    summary = "test fake: declares a 64-byte payload limit"
+    max_payload_bytes = 64
+    payload_limit_reason = "a test fake that stops at 64 bytes"

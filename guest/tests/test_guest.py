@@ -42,3 +42,17 @@ def test_source_rebuilds_to_the_committed_bytes(name: str, tmp_path: Path) -> No
     g = guest.get(name)
     fresh = build.build(g, rustc, tmp_path / f"{name}.wasm")
     assert fresh == g.path.read_bytes(), f"guest/{name}.wasm is stale: run python -m guest.build"
+
+
+@pytest.mark.parametrize(("source", "kind"), build.EXAMPLE_SOURCES, ids=lambda v: str(v)[-14:])
+def test_example_modules_rebuild_to_the_committed_bytes(source: Path, kind: str,
+                                                        tmp_path: Path) -> None:
+    if kind != "wat":
+        rustc, version = build.toolchain(kind)
+        if rustc is None:
+            pytest.skip(version)
+        if version != build.PINNED_RUSTC:
+            pytest.skip(f"{version} is not {build.PINNED_RUSTC}, which built the committed bytes")
+    fresh = build.build_example(source, kind, tmp_path / f"{source.stem}.wasm")
+    assert fresh == source.with_suffix(".wasm").read_bytes(), \
+        f"{source.with_suffix('.wasm')} is stale: run python -m guest.build"
