@@ -42,3 +42,19 @@ def test_source_rebuilds_to_the_committed_bytes(name: str, tmp_path: Path) -> No
     g = guest.get(name)
     fresh = build.build(g, rustc, tmp_path / f"{name}.wasm")
     assert fresh == g.path.read_bytes(), f"guest/{name}.wasm is stale: run python -m guest.build"
+
+
+def test_callbacks_guest_imports_the_three_host_functions() -> None:
+    summary = summarize(guest.get("callbacks").wasm)
+    assert sorted(summary.imports) == [("env", "host_add", "func"), ("env", "host_log", "func"),
+                                       ("env", "host_noop", "func")]
+    assert {"loop_no_import", "loop_noop_import", "loop_add_import", "loop_log_import",
+            "allocate", "deallocate", "memory"} <= set(summary.exports)
+
+
+def test_exchange_guest_imports_nothing_so_every_runtime_can_load_it() -> None:
+    summary = summarize(guest.get("exchange").wasm)
+    assert summary.imports == []
+    shapes = {n for n in summary.exports if n.startswith("args_")}
+    assert len(shapes) == 14 and "args_none" in shapes and "args_f64x16" in shapes
+    assert {"upper_copy", "grow_memory", "allocate", "deallocate"} <= set(summary.exports)
