@@ -69,7 +69,8 @@ _CRASH_MESSAGE = re.compile(r"panicked at [^\n]*\n([^\n]+)|Fatal Python error: (
 
 @dataclass
 class CellResult:
-    """Per benchmark: status and a one-line detail; the cell's status summarises them."""
+    """Per benchmark: status, a one-line detail (and its metadata, added by the run); the
+    cell's status summarises them, leaving out benchmarks the runtime cannot run."""
 
     status: str = "ok"  # ok | partial | failed | unsupported | unavailable
     detail: str = ""
@@ -78,8 +79,11 @@ class CellResult:
     def settle(self) -> None:
         if self.status in ("unsupported", "unavailable"):
             return
-        states = [b["status"] for b in self.benchmarks.values()]
-        if not states:
+        states = [b["status"] for b in self.benchmarks.values() if b["status"] != "unsupported"]
+        if not states and self.benchmarks:  # the runtime can run none of them
+            self.status = "unsupported"
+            self.detail = next(iter(self.benchmarks.values()))["detail"]
+        elif not states:
             self.status = "failed"
             self.detail = self.detail or "no benchmark ran"
         elif all(s == "ok" for s in states):
@@ -88,8 +92,9 @@ class CellResult:
             self.status = "partial"
         else:
             self.status = "failed"
-        if not self.detail and self.status != "ok":
-            bad = next(b for b in self.benchmarks.values() if b["status"] != "ok")
+        if not self.detail and self.status not in ("ok", "unsupported"):
+            bad = next(b for b in self.benchmarks.values()
+                       if b["status"] not in ("ok", "unsupported"))
             self.detail = f"{bad['status']}: {bad['detail']}"
 
     def as_dict(self) -> dict[str, Any]:
@@ -204,9 +209,13 @@ def _finished_earlier(part_dir: Path, scenario: str) -> tuple[int, dict[str, dic
         for e in read_events(part_dir / f"{scenario}.{n}.events.jsonl"):
             if e["event"] == "done" and e["benchmark"] in timed:
                 done[e["benchmark"]] = {"status": "ok", "detail": ""}
-            elif e["event"] == "invalid":
-                done[e["benchmark"]] = {"status": "invalid", "detail": e["detail"]}
+            elif e["event"] in _VERDICTS:
+                done[e["benchmark"]] = {"status": _VERDICTS[e["event"]], "detail": e["detail"]}
     return max(attempts, default=0), done
+
+
+# Validation events that settle a benchmark without timing it, and the status each records.
+_VERDICTS = {"invalid": "invalid", "not_supported": "unsupported"}
 
 
 def run_cell(spec: CellSpec, names: list[str], part_dir: Path) -> CellResult:
@@ -250,13 +259,13 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path) -> CellResult:
         pending = None
         for e in events:
             name = e.get("benchmark")
-            if e["event"] == "invalid":
-                result.benchmarks[name] = {"status": "invalid", "detail": e["detail"]}
+            if e["event"] in _VERDICTS:
+                result.benchmarks[name] = {"status": _VERDICTS[e["event"]], "detail": e["detail"]}
             elif e["event"] == "done":
                 result.benchmarks[name] = {"status": "ok", "detail": ""}
             if e["event"] in ("validate", "start"):
                 pending = name
-            elif e["event"] in ("valid", "invalid", "done") and name == pending:
+            elif e["event"] in ("valid", "done", *_VERDICTS) and name == pending:
                 pending = None
         if rc == 0 and not stalled:
             break

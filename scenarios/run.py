@@ -359,12 +359,22 @@ def _run_and_record(spec: CellSpec, sc: catalog.Scenario, run_dir: Path, part_di
     for name, b in res.benchmarks.items():
         if b["status"] == "ok" and name not in timed:
             b.update(status="failed", detail="result file lost")
+    for bench in sc.benchmarks(spec.max_bytes):
+        if bench.metadata and bench.name in res.benchmarks:
+            res.benchmarks[bench.name]["metadata"] = bench.metadata
     res.settle()
     entry["scenarios"][sc.name] = res.as_dict()
     results.atomic_write_json(run_dir / results.MANIFEST, manifest)
-    ok = sum(b["status"] == "ok" for b in res.benchmarks.values())
     note = f" ({res.detail})" if res.detail else ""
-    print(f" {res.status} {ok}/{len(res.benchmarks)}{note} [{time.monotonic() - started:.0f} s]")
+    print(f" {res.status} {tally(res.benchmarks)}{note} [{time.monotonic() - started:.0f} s]")
+
+
+def tally(benchmarks: dict[str, dict[str, Any]]) -> str:
+    """``ok/total``, leaving out benchmarks the runtime cannot run (counted apart)."""
+    states = [b["status"] for b in benchmarks.values()]
+    unsupported = states.count("unsupported")
+    extra = f" +{unsupported} n/s" if unsupported else ""
+    return f"{states.count('ok')}/{len(states) - unsupported}{extra}"
 
 
 def print_summary(manifest: dict[str, Any], scenario_names: list[str]) -> None:
@@ -372,7 +382,7 @@ def print_summary(manifest: dict[str, Any], scenario_names: list[str]) -> None:
     if not keys:
         return
     width = max(len(k) for k in keys)
-    print("\nStatus (benchmarks ok/total per scenario):")
+    print("\nStatus (benchmarks ok/total per scenario; +N n/s: N the runtime does not support):")
     print(" " * (width + 2) + "  ".join(f"{s[:14]:>14}" for s in scenario_names))
     for key in keys:
         cells = []
@@ -383,9 +393,8 @@ def print_summary(manifest: dict[str, Any], scenario_names: list[str]) -> None:
             elif r["status"] in ("unsupported", "unavailable"):
                 cells.append(r["status"])
             else:
-                ok = sum(b["status"] == "ok" for b in r["benchmarks"].values())
                 mark = "" if r["status"] == "ok" else f" {r['status']}"
-                cells.append(f"{ok}/{len(r['benchmarks'])}{mark}")
+                cells.append(f"{tally(r['benchmarks'])}{mark}")
         print(f"{key:<{width}}  " + "  ".join(f"{c[:14]:>14}" for c in cells))
     for name, reason in manifest["unavailable"].items():
         print(f"{name}: not run ({reason})")
