@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-import runtimes
+from runtimes.conformance import available_runtime
 from scenarios import catalog
 from scenarios.bench import check
 from scenarios.catalog import NotSupported, Session, ValidationError
@@ -19,10 +19,7 @@ MAX_BYTES = 64 * 1024
 
 @pytest.mark.parametrize("name", SEED)
 def test_every_benchmark_validates_or_is_not_supported(name: str) -> None:
-    cls = runtimes.get(name)
-    if not cls.availability().available:
-        pytest.skip(f"{name}: {cls.availability().reason}")
-    runtime = cls()
+    runtime = available_runtime(name)()
     session = Session(runtime)
     unsupported = []
     for scenario in INTEROP:
@@ -38,6 +35,12 @@ def test_every_benchmark_validates_or_is_not_supported(name: str) -> None:
     assert unsupported == [b.name for b in catalog.get("memory_access").benchmarks(MAX_BYTES)
                            if b.metadata["memory_path"] not in offered]
     assert set(offered) >= {"api", "memoryview", "memoryview_cached"}
+
+
+@pytest.mark.parametrize("scenario", INTEROP)
+def test_the_committed_guests_export_what_each_scenario_declares(scenario: str) -> None:
+    assert catalog.get(scenario).exports
+    assert catalog.get(scenario).export_problem() is None
 
 
 @pytest.mark.parametrize(("bench_name", "complaint"), [

@@ -98,7 +98,12 @@ def _benchmarks() -> list[Benchmark]:
     ]
 
 
+EXPORTS = {"memory": "memory", "allocate": "(i32) -> i32",
+           **dict.fromkeys(("loop_no_import", "loop_noop_import", "loop_add_import"),
+                           "(i32) -> i32"),
+           "loop_log_import": "(i32, i32, i32) -> i32"}
+
 register(Scenario(
     "host_call", f"the guest calls a host import {N_CALLS} times (no-op, add, log) vs the same "
     "loop without it: the cost of one callback",
-    frozenset({Capability.HOST_IMPORTS, Capability.MEMORY}), _benchmarks, (GUEST,)))
+    frozenset({Capability.HOST_IMPORTS, Capability.MEMORY}), _benchmarks, (GUEST,), EXPORTS))

@@ -12,6 +12,7 @@ recorded with every value.
 from __future__ import annotations
 
 from runtimes.base import Capability
+from runtimes.wasm_binary import signature
 from scenarios import reference
 from scenarios.catalog import Benchmark, Scenario, Session, Workload, register
 from scenarios.workloads.article import STRING_SIZES
@@ -36,26 +37,32 @@ def _return_buffer(size: int):
     return prepare
 
 
+def _export(kind: str, count: int) -> str:
+    return "args_none" if count == 0 else f"args_{kind}x{count}"
+
+
 def _arg_shape(kind: str, count: int):
     def prepare(session: Session) -> Workload:
         inst = session.instance(GUEST)
         if count == 0:
-            return Workload("r = f()", {"f": inst.export("args_none")}, result="r",
+            return Workload("r = f()", {"f": inst.export(_export(kind, count))}, result="r",
                             expect=reference.arg_checksum(kind, []))
         values = reference.arg_values(kind, count)
         args = {f"a{i}": v for i, v in enumerate(values)}  # locals: no tuple unpacking timed
         return Workload(f"r = f({', '.join(args)})",
-                        {"f": inst.export(f"args_{kind}x{count}"), **args},
+                        {"f": inst.export(_export(kind, count)), **args},
                         result="r", expect=reference.arg_checksum(kind, values))
     return prepare
 
+
+ALLOC = {"memory": "memory", "allocate": "(i32) -> i32", "deallocate": "(i32, i32) -> ()"}
 
 register(Scenario(
     "return_buffer", "the guest returns a buffer it allocated (an upper-cased copy of the "
     "input, packed i64 offset/length); the host reads and frees it",
     frozenset({Capability.MEMORY}),
     lambda: [Benchmark(f"return_buffer/{n}", "return_buffer", _return_buffer(n), n, GUEST)
-             for n in STRING_SIZES], (GUEST,)))
+             for n in STRING_SIZES], (GUEST,), {**ALLOC, "upper_copy": "(i32, i32) -> i64"}))
 register(Scenario(
     "arg_shapes", "one call with 0-16 parameters of i32, i64, f32 or f64, returning an i32 "
     "checksum of them: the per-argument cost",
@@ -63,4 +70,5 @@ register(Scenario(
     lambda: [Benchmark(f"arg_shapes/{kind if n == 0 else f'{kind}x{n}'}", "arg_shapes",
                        _arg_shape(kind, n), 0, GUEST,
                        metadata={"arg_type": kind, "arg_count": n})
-             for kind, n in ARG_SHAPES], (GUEST,)))
+             for kind, n in ARG_SHAPES], (GUEST,),
+    {_export(kind, n): signature((kind,) * n, ("i32",)) for kind, n in ARG_SHAPES}))

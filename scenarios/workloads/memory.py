@@ -88,7 +88,7 @@ def _grow(side: str):
 register(Scenario(
     "memory_access", "read/write 16 B-1 MiB of linear memory by every path the runtime "
     "offers (api, memoryview, cached memoryview, ctypes, typed views)",
-    NEEDS_MEMORY, _access_benchmarks, (GUEST,)))
+    NEEDS_MEMORY, _access_benchmarks, (GUEST,), {"memory": "memory", "allocate": "(i32) -> i32"}))
 register(Scenario(
     "memory_grow", "grow linear memory by one page, from the host (Memory.grow) and from the "
     "guest (memory.grow)", NEEDS_MEMORY,
@@ -96,4 +96,5 @@ register(Scenario(
                        inner_loops=GROW_INNER_LOOPS,
                        metadata={"grow_from": side, "grow_pages": 1,
                                  "grows_per_instance": GROWS_PER_INSTANCE})
-             for side in ("host", "guest")], (GUEST,)))
+             for side in ("host", "guest")], (GUEST,),
+    {"memory": "memory", "grow_memory": "(i32) -> i32"}))
