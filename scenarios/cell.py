@@ -74,7 +74,7 @@ class CellResult:
 
     status: str = "ok"  # ok | partial | failed | unsupported | unavailable
     detail: str = ""
-    benchmarks: dict[str, dict[str, str]] = field(default_factory=dict)
+    benchmarks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def settle(self) -> None:
         if self.status in ("unsupported", "unavailable"):
