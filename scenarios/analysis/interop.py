@@ -16,8 +16,8 @@ import pyperf
 from scipy import stats
 
 METADATA_COLUMNS = ("scenario", "payload_bytes", "n_calls", "host_import", "baseline_benchmark",
-                    "arg_type", "arg_count", "memory_path", "memory_direction", "memory_cached",
-                    "grow_from")
+                    "bytes_per_callback", "arg_type", "arg_count", "memory_path",
+                    "memory_direction", "memory_cached", "grow_from")
 
 
 def values_frame(paths: Iterable[str | Path]) -> pd.DataFrame:

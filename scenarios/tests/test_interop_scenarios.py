@@ -67,9 +67,14 @@ def test_the_right_fakes_pass_where_only_larger_inputs_are_wrong() -> None:
 
 
 def test_metadata_lets_the_derived_figures_be_computed_from_results_alone() -> None:
-    calls = {b.name: b.metadata for b in catalog.get("host_call").benchmarks()}
+    benches = catalog.get("host_call").benchmarks()
+    calls = {b.name: b.metadata for b in benches}
     assert all(m["n_calls"] == callbacks.N_CALLS and m["baseline_benchmark"] in calls
                for m in calls.values())
+    # a log benchmark's payload is every byte the host reads during one timed guest call
+    assert {b.name: b.payload_bytes for b in benches if b.payload_bytes} == {
+        f"host_call/log/{n}": n * callbacks.N_CALLS for n in callbacks.LOG_SIZES}
+    assert calls["host_call/log/1024"]["bytes_per_callback"] == 1024
     assert calls[callbacks.BASELINE]["host_import"] == "none"
     shapes = [b.metadata for b in catalog.get("arg_shapes").benchmarks()]
     assert {(m["arg_type"], m["arg_count"]) for m in shapes} >= {

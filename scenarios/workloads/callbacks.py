@@ -83,10 +83,14 @@ def _log(size: int):
     return prepare
 
 
-def _bench(name: str, prepare: Any, host_import: str, payload: int = 0) -> Benchmark:
-    return Benchmark(name, "host_call", prepare, payload, GUEST, inner_loops=1,
+def _bench(name: str, prepare: Any, host_import: str, bytes_per_callback: int = 0
+           ) -> Benchmark:
+    # payload_bytes: what one timed guest call hands the host, over all its callbacks
+    return Benchmark(name, "host_call", prepare, bytes_per_callback * N_CALLS, GUEST,
+                     inner_loops=1,
                      metadata={"n_calls": N_CALLS, "host_import": host_import,
-                               "baseline_benchmark": BASELINE})
+                               "baseline_benchmark": BASELINE,
+                               "bytes_per_callback": bytes_per_callback})
 
 
 def _benchmarks() -> list[Benchmark]:
