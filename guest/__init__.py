@@ -64,6 +64,10 @@ GUESTS: dict[str, Guest] = {
     for g in (
         Guest("article", "the seed article's module: no_op, add_numbers, allocate, "
               "deallocate, reverse_string_in_place, sum_array"),
+        Guest("callbacks", "wasm calling the host: loops calling an imported host function n "
+              "times (no-op, (i32,i32)->i32, (ptr,len) log), and the same loop without it"),
+        Guest("exchange", "data both ways: i32/i64/f32/f64 argument shapes, a buffer the guest "
+              "allocates and returns (upper_copy), memory.grow from the guest"),
     )
 }
 

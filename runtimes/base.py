@@ -98,6 +98,31 @@ class WasiResult:
     stdout: bytes
 
 
+class NotSupported(WasmError):
+    """This runtime cannot do what was asked (a memory access path, growing memory, ...).
+
+    Raised by an adapter for an optional feature it lacks, and by a scenario's ``prepare``
+    for a benchmark the runtime cannot run: that benchmark then reads "not supported".
+    """
+
+    kind = "unsupported"
+
+
+@dataclass(frozen=True)
+class AccessPath:
+    """One named way to copy bytes between the host and linear memory.
+
+    ``read(offset, length)`` returns a new bytes-like copy; ``write(offset, data)`` copies
+    ``data`` in. Both raise ``IndexError`` out of bounds. A ``cached`` path holds a view taken
+    when it was made: it is valid only until the memory grows (the stale-view hazard).
+    """
+
+    read: Callable[[int, int], bytes | bytearray]
+    write: Callable[[int, bytes], None]
+    summary: str
+    cached: bool = False
+
+
 class Memory(ABC):
     """A guest's linear memory as the binding exposes it (offsets are guest addresses)."""
 
@@ -112,6 +137,60 @@ class Memory(ABC):
     @abstractmethod
     def size(self) -> int:
         """Current size in bytes."""
+
+    def grow(self, pages: int) -> int:
+        """Grow by ``pages`` pages from the host: the previous size in pages, or -1 when the
+        memory cannot grow (at its maximum), exactly as the guest's ``memory.grow``."""
+        raise NotSupported("this runtime cannot grow a memory from the host")
+
+    def view(self) -> memoryview:
+        """A zero-copy, writable byte view of the whole memory *as it is now*.
+
+        It does not follow a later grow: take a new one after anything that may grow memory
+        (a guest call that allocates, say). Adapters without one leave this as is.
+        """
+        raise NotSupported("this runtime offers no zero-copy view of linear memory")
+
+    def access_paths(self) -> dict[str, AccessPath]:
+        """Every way this runtime offers to move bytes in and out, by name.
+
+        ``api`` is ``read``/``write``; with ``view()``, ``memoryview`` takes a fresh view on
+        every access and ``memoryview_cached`` one view now. Adapters add their binding's own
+        paths (names are shared across runtimes: see ``scenarios/workloads/memory.py``).
+        """
+        paths = {"api": AccessPath(self.read, self.write, "the adapter's Memory.read/write")}
+        try:
+            cached = self.view()
+        except NotSupported:
+            return paths
+        paths["memoryview"] = view_path(self.view, "a fresh zero-copy memoryview per access")
+
+        def taken_once(owner: Memory = self) -> memoryview:  # owner: keeps the store alive
+            return cached
+
+        paths["memoryview_cached"] = view_path(
+            taken_once, "one memoryview taken up front (stale once memory grows)", cached=True)
+        return paths
+
+
+def view_path(view: Callable[[], memoryview], summary: str, cached: bool = False
+              ) -> AccessPath:
+    """An ``AccessPath`` that slices the memoryview ``view()`` returns, bounds-checked
+    (a memoryview slice past the end is silently cut short)."""
+
+    def read(offset: int, length: int) -> bytes:
+        v = view()
+        if offset < 0 or length < 0 or offset + length > len(v):
+            raise IndexError("out of bounds memory read")
+        return v[offset:offset + length].tobytes()
+
+    def write(offset: int, data: bytes) -> None:
+        v = view()
+        if offset < 0 or offset + len(data) > len(v):
+            raise IndexError("out of bounds memory write")
+        v[offset:offset + len(data)] = data
+
+    return AccessPath(read, write, summary, cached)
 
 
 class Instance(ABC):

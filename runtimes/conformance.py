@@ -22,17 +22,20 @@ import pytest
 import guest
 import runtimes
 from runtimes.base import (
+    AccessPath,
     Availability,
     Capability,
     CompileError,
     ExportNotFound,
     HostFunction,
     LinkError,
+    NotSupported,
     Runtime,
     RuntimeInfo,
     Trap,
     WasiResult,
 )
+from runtimes.wasm_binary import PAGE
 
 REQUIRE_VAR = "WASM_INTEROP_REQUIRE"
 
@@ -204,6 +207,123 @@ class ConformanceSuite:
             article.export("sum_arrays")
         with pytest.raises(ExportNotFound):
             article.memory("no_such_memory")
+
+    # -- growing memory, access paths and the stale-view hazard ---------------------------
+    @staticmethod
+    def _can_grow(mem: Any) -> None:
+        """Skip unless the adapter can grow memory from the host (an optional feature)."""
+        try:
+            mem.grow(0)
+        except NotSupported as exc:
+            pytest.skip(str(exc))
+
+    def test_memory_grows_from_the_host(self, runtime: Runtime, article: Any) -> None:
+        self._needs(runtime, Capability.MEMORY)
+        mem = article.memory()
+        self._can_grow(mem)
+        before = mem.size()
+        assert mem.grow(0) == before // PAGE
+        assert mem.grow(1) == before // PAGE
+        assert mem.size() == before + PAGE
+        assert bytes(mem.read(before, PAGE)) == bytes(PAGE)  # the new page is zeroed
+        mem.write(before + PAGE - 4, b"last")
+        assert bytes(mem.read(before + PAGE - 4, 4)) == b"last"
+        with pytest.raises(ValueError):
+            mem.grow(-1)
+
+    def test_memory_grow_past_the_maximum_returns_minus_one(self, runtime: Runtime) -> None:
+        self._needs(runtime, Capability.ANY_MODULE)
+        mem = runtime.load(wat('(module (memory (export "memory") 1 2))')).memory()
+        self._can_grow(mem)
+        assert mem.grow(1) == 1
+        assert mem.grow(1) == -1
+        assert mem.size() == 2 * PAGE
+
+    def test_every_access_path_round_trips_and_checks_bounds(self, runtime: Runtime,
+                                                             article: Any) -> None:
+        self._needs(runtime, Capability.MEMORY)
+        mem = article.memory()
+        data = bytes(range(256)) * 3
+        ptr = article.export("allocate")(len(data))  # may grow memory: take paths after it
+        paths = mem.access_paths()
+        assert "api" in paths
+        end = mem.size()
+        for name, path in paths.items():
+            assert isinstance(path, AccessPath) and path.summary.strip(), name
+            assert path.cached == name.endswith("_cached"), name
+            mem.write(ptr, bytes(len(data)))
+            path.write(ptr, data)
+            assert bytes(mem.read(ptr, len(data))) == data, name
+            assert bytes(path.read(ptr + 1, 300)) == data[1:301], name
+            for bad in ((end - 2, 4), (-1, 1)):
+                with pytest.raises(IndexError):
+                    path.read(*bad)
+                with pytest.raises(IndexError):
+                    path.write(bad[0], b"four"[:bad[1]])
+
+    def test_a_cached_view_is_stale_after_grow_and_fresh_paths_are_not(
+            self, runtime: Runtime, article: Any) -> None:
+        """The hazard: a zero-copy view taken before ``grow`` keeps the old length, so it
+        cannot reach the new pages (and must be taken again); every path that is not
+        ``cached`` fetches its view or address per access and sees them."""
+        self._needs(runtime, Capability.MEMORY)
+        mem = article.memory()
+        paths = mem.access_paths()
+        if "memoryview_cached" not in paths:
+            pytest.skip(f"{runtime.name} offers no zero-copy view")
+        size = mem.size()
+        old = mem.grow(1)
+        if old == -1:
+            # A bytearray cannot be resized while a view of it is alive: growth is refused
+            # instead, so the view can never go stale. Dropping the view lets it grow.
+            assert mem.size() == size
+            del paths
+            assert mem.grow(1) == size // PAGE
+            return
+        assert old == size // PAGE and mem.size() == size + PAGE
+        cached = paths["memoryview_cached"]
+        with pytest.raises(IndexError):
+            cached.read(size, 8)
+        with pytest.raises(IndexError):
+            cached.write(size, b"new page")
+        assert bytes(cached.read(size - 4, 4)) == bytes(mem.read(size - 4, 4))
+        for name, path in paths.items():
+            if not path.cached:
+                path.write(size + 8 * len(name), name.encode())
+                assert bytes(path.read(size + 8 * len(name), len(name))) == name.encode()
+                assert bytes(mem.read(size + 8 * len(name), len(name))) == name.encode()
+
+    # -- both directions: host imports that read guest memory, i64 and float values -------
+    def test_callbacks_guest_calls_the_host_which_reads_its_memory(self,
+                                                                  runtime: Runtime) -> None:
+        self._needs(runtime, Capability.HOST_IMPORTS)
+        self._needs(runtime, Capability.MEMORY)
+        seen: list[Any] = []
+        inst = runtime.load(guest.get("callbacks").wasm, {"env": {
+            "host_noop": HostFunction(lambda: seen.append("noop")),
+            "host_add": HostFunction(lambda a, b: a + b, ("i32", "i32"), ("i32",)),
+            "host_log": HostFunction(lambda p, n: seen.append(bytes(mem.read(p, n))),
+                                     ("i32", "i32")),
+        }})
+        mem = inst.memory()
+        assert inst.export("loop_no_import")(5) == 10 and seen == []
+        assert inst.export("loop_noop_import")(3) == 3 and seen == ["noop"] * 3
+        assert inst.export("loop_add_import")(5) == 10
+        ptr = inst.export("allocate")(5)
+        mem.write(ptr, b"hello")
+        assert inst.export("loop_log_import")(ptr, 5, 2) == 1
+        assert seen[3:] == [b"hello", b"hello"]
+
+    def test_i64_and_float_values_cross_exactly(self, runtime: Runtime) -> None:
+        inst = runtime.load(guest.get("exchange").wasm)
+        # args_<t>x1(v) folds v's bit pattern b to the low 32 bits of b ^ (b >> 32)
+        assert inst.export("args_i64x1")(2**40 + 5) == 5 ^ 256  # the high bits arrived
+        assert inst.export("args_i64x1")(-1) == 0
+        assert inst.export("args_f32x1")(1.0) == 0x3F80_0000
+        assert inst.export("args_f64x1")(1.0) == 0x3FF0_0000
+        assert inst.export("args_f64x1")(1.0 + 2**-52) == 0x3FF0_0001  # not rounded to f32
+        assert inst.export("args_i32x4")(1, 2, 3, 4) == 1 + 4 + 9 + 16  # in order
+        assert inst.export("args_i32x1")(-1) == 0  # sign-extended (zero-extended gives -1)
 
     # -- bad modules and failing guests ---------------------------------------------------
     @pytest.mark.parametrize("bad", [b"", b"not wasm at all", b"\0asm\x01\0\0\0\x01\xff\xff"])

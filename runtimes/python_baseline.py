@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
+import struct
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from runtimes.base import (
 from runtimes.wasm_binary import PAGE, MalformedModule, ModuleSummary, summarize
 
 _ALIGN = 8
+MAX_PAGES = 65536  # 4 GiB, wasm32's limit
 
 
 def _wrap_i32(x: int) -> int:
@@ -57,6 +59,21 @@ class BytearrayMemory(Memory):
 
     def size(self) -> int:
         return len(self.data)
+
+    def grow(self, pages: int) -> int:
+        if pages < 0:
+            raise ValueError("cannot grow memory by a negative number of pages")
+        old = len(self.data) // PAGE
+        if old + pages > MAX_PAGES:
+            return -1
+        try:
+            self.data.extend(bytes(pages * PAGE))
+        except BufferError:  # a memoryview of the bytearray is alive: it cannot be resized
+            return -1
+        return old
+
+    def view(self) -> memoryview:
+        return memoryview(self.data)
 
 
 class ArticleGuest:
@@ -101,6 +118,84 @@ class ArticleGuest:
                                  for i in range(0, len(part), 4)))
 
 
+class CallbacksGuest(ArticleGuest):
+    """guest/callbacks/lib.rs in Python: loops calling the host's imports (the allocator is
+    the article guest's; only the exports the module declares are reachable)."""
+
+    def __init__(self, memory: BytearrayMemory, imports: Imports) -> None:
+        super().__init__(memory)
+        env = imports["env"]
+        self._noop, self._add, self._log = (env[name].fn for name in
+                                            ("host_noop", "host_add", "host_log"))
+
+    def loop_no_import(self, n: int) -> int:
+        acc = 0
+        for i in range(n):
+            acc += i
+        return _wrap_i32(acc)
+
+    def loop_noop_import(self, n: int) -> int:
+        noop, acc = self._noop, 0
+        for i in range(n):
+            noop()
+            acc += i
+        return _wrap_i32(acc)
+
+    def loop_add_import(self, n: int) -> int:
+        add, acc = self._add, 0
+        for i in range(n):
+            acc = add(acc, i)
+        return _wrap_i32(acc)
+
+    def loop_log_import(self, ptr: int, length: int, n: int) -> int:
+        log, acc = self._log, 0
+        for i in range(n):
+            log(ptr, length)
+            acc += i
+        return _wrap_i32(acc)
+
+
+_M64 = 2**64 - 1
+_ARG_BITS: dict[str, Callable[[Any], int]] = {
+    "i32": lambda v: v & _M64,
+    "i64": lambda v: v & _M64,
+    "f32": lambda v: struct.unpack("<I", struct.pack("<f", v))[0],
+    "f64": lambda v: struct.unpack("<Q", struct.pack("<d", v))[0],
+}
+
+
+class ExchangeGuest(ArticleGuest):
+    """guest/exchange/lib.rs in Python: argument-shape checksums, upper_copy, grow_memory."""
+
+    def upper_copy(self, ptr: int, length: int) -> int:
+        out = bytes(self.mem.data[ptr:ptr + length]).upper()
+        dst = self.allocate(len(out))
+        self.mem.data[dst:dst + len(out)] = out
+        packed = dst << 32 | len(out)
+        return packed - 2**64 if packed >= 2**63 else packed
+
+    def grow_memory(self, pages: int) -> int:
+        return self.mem.grow(pages)
+
+    def args_none(self) -> int:
+        return 0
+
+    def __getattr__(self, name: str) -> Callable[..., int]:
+        """``args_<type>x<count>``: the weighted checksum of the arguments' bit patterns."""
+        kind, _, count = name.removeprefix("args_").partition("x")
+        if not name.startswith("args_") or kind not in _ARG_BITS or not count.isdigit():
+            raise AttributeError(name)
+        bits, arity = _ARG_BITS[kind], int(count)
+
+        def checksum(*args: Any) -> int:
+            if len(args) != arity:
+                raise TypeError(f"{name} takes {arity} arguments, got {len(args)}")
+            acc = sum(k * bits(a) for k, a in enumerate(args, 1)) & _M64
+            return _wrap_i32(acc ^ (acc >> 32))
+
+        return checksum
+
+
 @dataclass
 class PythonModule:
     """A 'compiled' module: its parsed summary and the Python class implementing it, if any."""
@@ -113,7 +208,10 @@ class PythonInstance(Instance):
     def __init__(self, module: PythonModule, imports: Imports | None) -> None:
         self._summary = module.summary
         self._memory = BytearrayMemory(module.summary.memory_pages or 1)
-        self._guest = module.implementation(self._memory) if module.implementation else None
+        impl = module.implementation
+        # A guest that imports functions gets them: its exports call the host like wasm would.
+        self._guest = (None if impl is None else impl(self._memory, imports or {})
+                       if module.summary.imports else impl(self._memory))
 
     def export(self, name: str) -> Callable[..., Any]:
         if self._summary.exports.get(name) != "func":
@@ -133,10 +231,11 @@ class PythonInstance(Instance):
 class PythonBaseline(Runtime):
     name = "python"
     summary = "the guest's exports in plain Python over a bytearray (host-language baseline)"
-    capabilities = frozenset({Capability.MEMORY})
+    capabilities = frozenset({Capability.MEMORY, Capability.HOST_IMPORTS})
     # Guest name (see guest.GUESTS) -> the class implementing its exports in Python. A module
     # is recognised by its exact bytes, so only this project's guests run here.
-    implementations: ClassVar[dict[str, type]] = {"article": ArticleGuest}
+    implementations: ClassVar[dict[str, type]] = {
+        "article": ArticleGuest, "callbacks": CallbacksGuest, "exchange": ExchangeGuest}
 
     @classmethod
     def _check_availability(cls) -> Availability:

@@ -29,6 +29,7 @@ from importlib import metadata
 from typing import Any, ClassVar
 
 from runtimes.base import (
+    AccessPath,
     Availability,
     Capability,
     CompileError,
@@ -61,6 +62,40 @@ class WasmerMemory(Memory):
 
     def size(self) -> int:
         return self._memory.data_size
+
+    def grow(self, pages: int) -> int:
+        if pages < 0:
+            raise ValueError("cannot grow memory by a negative number of pages")
+        try:
+            return self._memory.grow(pages)
+        except RuntimeError:  # "The memory could not grow": at its maximum, memory.grow's -1
+            return -1
+
+    def view(self) -> memoryview:
+        return memoryview(self._memory.buffer)
+
+    def access_paths(self) -> dict[str, AccessPath]:
+        paths = super().access_paths()
+        paths["typed_view"] = self._typed_view_path()
+        return paths
+
+    def _typed_view_path(self) -> AccessPath:
+        """``Memory.uint8_view()``: slices are Python lists of ints. The view object follows
+        a grow (its length is re-read), so one is kept for every access."""
+        memory = self._memory
+        view = memory.uint8_view(0)
+
+        def read(offset: int, length: int) -> bytes:
+            if offset < 0 or length < 0 or offset + length > memory.data_size:
+                raise IndexError("out of bounds memory read")
+            return bytes(view[offset:offset + length])
+
+        def write(offset: int, data: bytes) -> None:
+            if offset < 0 or offset + len(data) > memory.data_size:
+                raise IndexError("out of bounds memory write")
+            view[offset:offset + len(data)] = data
+
+        return AccessPath(read, write, "Memory.uint8_view(): typed view, slices as lists")
 
 
 class WasmerInstance(Instance):

@@ -9,12 +9,14 @@ context aborts the process.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 from collections.abc import Sequence
 from importlib import metadata
 from typing import Any
 
 from runtimes.base import (
+    AccessPath,
     Availability,
     Capability,
     CompileError,
@@ -32,7 +34,8 @@ from runtimes.base import (
 
 
 class WasmtimeMemory(Memory):
-    def __init__(self, store: Any, memory: Any) -> None:
+    def __init__(self, wasmtime: Any, store: Any, memory: Any) -> None:
+        self._wt = wasmtime
         self._store = store
         self._memory = memory
 
@@ -51,6 +54,41 @@ class WasmtimeMemory(Memory):
 
     def size(self) -> int:
         return self._memory.data_len(self._store)
+
+    def grow(self, pages: int) -> int:
+        if pages < 0:
+            raise ValueError("cannot grow memory by a negative number of pages")
+        try:
+            return self._memory.grow(self._store, pages)
+        except self._wt.WasmtimeError:  # at its maximum: memory.grow's -1
+            return -1
+
+    def view(self) -> memoryview:
+        # get_buffer_ptr: a ctypes array over the whole memory, sized as it is now.
+        return memoryview(self._memory.get_buffer_ptr(self._store)).cast("B")
+
+    def access_paths(self) -> dict[str, AccessPath]:
+        paths = super().access_paths()
+        paths["ctypes"] = self._ctypes_path()
+        return paths
+
+    def _ctypes_path(self) -> AccessPath:
+        """The raw address (``data_ptr``, fetched on every access, so a grow cannot leave it
+        stale) with ``ctypes.string_at`` / ``ctypes.memmove``."""
+        data_ptr, data_len, store = self._memory.data_ptr, self._memory.data_len, self._store
+        address, string_at, memmove = ctypes.addressof, ctypes.string_at, ctypes.memmove
+
+        def read(offset: int, length: int) -> bytes:
+            if offset < 0 or length < 0 or offset + length > data_len(store):
+                raise IndexError("out of bounds memory read")
+            return string_at(address(data_ptr(store).contents) + offset, length)
+
+        def write(offset: int, data: bytes) -> None:
+            if offset < 0 or offset + len(data) > data_len(store):
+                raise IndexError("out of bounds memory write")
+            memmove(address(data_ptr(store).contents) + offset, data, len(data))
+
+        return AccessPath(read, write, "data_ptr + ctypes.string_at/memmove, per access")
 
 
 class WasmtimeInstance(Instance):
@@ -72,7 +110,7 @@ class WasmtimeInstance(Instance):
         return functools.partial(self._get(name, self._wt.Func), self._store)
 
     def memory(self, name: str = "memory") -> Memory:
-        return WasmtimeMemory(self._store, self._get(name, self._wt.Memory))
+        return WasmtimeMemory(self._wt, self._store, self._get(name, self._wt.Memory))
 
 
 class Wasmtime(Runtime):

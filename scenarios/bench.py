@@ -24,11 +24,11 @@ import pyperf
 
 import guest
 import runtimes
-from runtimes.base import Runtime, RuntimeUnavailable
+from runtimes.base import NotSupported, Runtime, RuntimeUnavailable
 from scenarios import catalog
 from scenarios.catalog import Benchmark, Session, ValidationError
 from scenarios.declared import Declaration
-from scenarios.timing import compile_workload
+from scenarios.timing import compile_workload, refreshed
 
 # Exit codes the orchestrator understands.
 EXIT_UNAVAILABLE = 3
@@ -67,13 +67,17 @@ def check(runtime: Runtime, bench: Benchmark, session: Session
     """Prepare ``bench`` and validate it once; return ``(once, timed, recheck)``.
 
     Raises ``ValidationError`` with a one-line reason when the answer is wrong or the guest
-    fails (the runtime's error is explained in the framework's terms).
+    fails (the runtime's error is explained in the framework's terms), and ``NotSupported``
+    when the runtime cannot run this benchmark at all.
     """
     try:
         work = bench.prepare(session)
-        once, timed = compile_workload(work.stmt, work.names, work.result, bench.inner_loops)
+        once, timed = compile_workload(work.stmt, work.names, work.result, bench.inner_loops,
+                                       work.setup)
+        if work.refresh is not None:
+            timed = refreshed(timed, work.refresh, work.refresh_every)
         value = once()
-    except ValidationError:
+    except (ValidationError, NotSupported):
         raise
     except Exception as exc:
         raise ValidationError(runtime.explain(exc).describe()) from None
@@ -191,7 +195,7 @@ def main() -> int:
         for bench in benches:
             refusal = runtime.refuses_payload(bench.payload_bytes)
             if refusal:
-                events.emit("not_supported", benchmark=bench.name, reason=refusal)
+                events.emit("not_supported", benchmark=bench.name, detail=refusal)
                 continue
             if problem:
                 events.emit("invalid", benchmark=bench.name, detail=problem)
@@ -202,6 +206,9 @@ def main() -> int:
                     check(runtime, bench, session)
                 except ValidationError as exc:
                     events.emit("invalid", benchmark=bench.name, detail=str(exc))
+                    continue
+                except NotSupported as exc:
+                    events.emit("not_supported", benchmark=bench.name, detail=str(exc))
                     continue
             events.emit("valid", benchmark=bench.name)
             passed.append(bench)
@@ -215,7 +222,8 @@ def main() -> int:
             bench.name,
             _time_func(runtime, bench, session, events, args.call_timeout, watchdog_path),
             inner_loops=bench.inner_loops,
-            metadata={"payload_bytes": bench.payload_bytes, "scenario": scenario.name},
+            metadata={"payload_bytes": bench.payload_bytes, "scenario": scenario.name,
+                      **bench.metadata},
         )
         if not args.worker:
             events.emit("done", benchmark=bench.name)

@@ -18,7 +18,9 @@ from typing import Any
 
 import guest
 from runtimes import wasm_binary
-from runtimes.base import Capability, Imports, Instance, Runtime
+from runtimes.base import Capability, Imports, Instance, NotSupported, Runtime
+
+__all__ = ["NotSupported"]  # raised by a benchmark's prepare(): that cell reads "not supported"
 
 
 class ValidationError(Exception):
@@ -43,6 +45,13 @@ class Workload:
     result: str = "None"
     expect: Any = None
     check: Callable[[Any], str | None] | None = None
+    # Run before the statement when validating only (e.g. reset a counter ``result`` reads).
+    setup: str = "pass"
+    # For a statement that uses something up (memory pages, say): ``refresh()`` returns fresh
+    # values for some of ``names``, and is called, outside the timer, every ``refresh_every``
+    # loops (each loop runs the statement ``inner_loops`` times).
+    refresh: Callable[[], dict[str, Any]] | None = None
+    refresh_every: int = 0
 
     def problem(self, value: Any) -> str | None:
         """Why ``value`` is not the reference answer, or None when it is."""
@@ -95,6 +104,9 @@ class Benchmark:
     payload_bytes: int = 0
     guest: str | None = None
     inner_loops: int = 10  # statements per loop iteration (unrolled): keeps loop cost small
+    # Recorded with every value (pyperf metadata) and in the manifest, so derived figures
+    # (per-callback cost, per-argument fit, ...) can be computed from the results alone.
+    metadata: dict[str, str | int | float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

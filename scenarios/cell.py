@@ -69,11 +69,12 @@ _CRASH_MESSAGE = re.compile(r"panicked at [^\n]*\n([^\n]+)|Fatal Python error: (
 
 @dataclass
 class CellResult:
-    """Per benchmark: status and a one-line detail; the cell's status summarises them."""
+    """Per benchmark: status, a one-line detail (and its metadata, added by the run); the
+    cell's status summarises them, leaving out benchmarks the runtime cannot run."""
 
     status: str = "ok"  # ok | partial | failed | unsupported | unavailable
     detail: str = ""
-    benchmarks: dict[str, dict[str, str]] = field(default_factory=dict)
+    benchmarks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def settle(self) -> None:
         if self.status in ("unsupported", "unavailable"):
@@ -205,6 +206,10 @@ def _death(rc: int, stalled: bool, log_text: str, watchdog_text: str, call_timeo
     return "failed", (lines[-1] if lines else f"exit code {rc}")[:300]
 
 
+# Validation events that settle a benchmark without timing it, and the status each records.
+_VERDICTS = {"invalid": "invalid", "not_supported": "unsupported"}
+
+
 def _finished_earlier(part_dir: Path, scenario: str) -> tuple[int, dict[str, dict[str, str]]]:
     """(last attempt number, benchmarks an earlier attempt finished) for a resumed cell.
 
@@ -223,10 +228,8 @@ def _finished_earlier(part_dir: Path, scenario: str) -> tuple[int, dict[str, dic
         for e in read_events(part_dir / f"{scenario}.{n}.events.jsonl"):
             if e["event"] == "done" and e["benchmark"] in timed:
                 done[e["benchmark"]] = {"status": "ok", "detail": ""}
-            elif e["event"] == "invalid":
-                done[e["benchmark"]] = {"status": "invalid", "detail": e["detail"]}
-            elif e["event"] == "not_supported":
-                done[e["benchmark"]] = {"status": "unsupported", "detail": e["reason"]}
+            elif e["event"] in _VERDICTS:
+                done[e["benchmark"]] = {"status": _VERDICTS[e["event"]], "detail": e["detail"]}
     return max(attempts, default=0), done
 
 
@@ -271,15 +274,13 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path) -> CellResult:
         pending = None
         for e in events:
             name = e.get("benchmark")
-            if e["event"] == "invalid":
-                result.benchmarks[name] = {"status": "invalid", "detail": e["detail"]}
-            elif e["event"] == "not_supported":
-                result.benchmarks[name] = {"status": "unsupported", "detail": e["reason"]}
+            if e["event"] in _VERDICTS:
+                result.benchmarks[name] = {"status": _VERDICTS[e["event"]], "detail": e["detail"]}
             elif e["event"] == "done":
                 result.benchmarks[name] = {"status": "ok", "detail": ""}
             if e["event"] in ("validate", "start"):
                 pending = name
-            elif e["event"] in ("valid", "invalid", "done") and name == pending:
+            elif e["event"] in ("valid", "done", *_VERDICTS) and name == pending:
                 pending = None
         if rc == 0 and not stalled:
             break

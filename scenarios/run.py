@@ -426,6 +426,9 @@ def _run_and_record(spec: CellSpec, sc: catalog.Scenario, run_dir: Path, part_di
     for name, b in res.benchmarks.items():
         if b["status"] == "ok" and name not in timed:
             b.update(status="failed", detail="result file lost")
+    for bench in sc.benchmarks(spec.max_bytes):
+        if bench.metadata and bench.name in res.benchmarks:
+            res.benchmarks[bench.name]["metadata"] = bench.metadata
     res.settle()
     entry["scenarios"][sc.name] = res.as_dict()
     results.atomic_write_json(run_dir / results.MANIFEST, manifest)
@@ -439,7 +442,7 @@ def print_summary(manifest: dict[str, Any], scenario_names: list[str]) -> None:
     if not keys:
         return
     width = max(len(k) for k in keys)
-    print("\nStatus (benchmarks ok/total per scenario):")
+    print("\nStatus (benchmarks ok/total per scenario; +N n/s: N the runtime does not support):")
     print(" " * (width + 2) + "  ".join(f"{s[:14]:>14}" for s in scenario_names))
     for key in keys:
         cells = []

@@ -23,11 +23,11 @@ def _check_names(names: dict[str, Any]) -> None:
             raise ValueError(f"workload name {name!r} cannot be bound as a local")
 
 
-def compile_workload(stmt: str, names: dict[str, Any], result: str, inner_loops: int
-                     ) -> tuple[Callable[[], Any], Callable[[int], float]]:
+def compile_workload(stmt: str, names: dict[str, Any], result: str, inner_loops: int,
+                     setup: str = "pass") -> tuple[Callable[..., Any], Callable[..., float]]:
     """Return ``(once, timed)``.
 
-    ``once()`` runs ``stmt`` one time and returns the value of ``result``;
+    ``once()`` runs ``setup`` then ``stmt`` one time and returns the value of ``result``;
     ``timed(loops)`` runs it ``loops * inner_loops`` times and returns the elapsed seconds
     measured with ``time.perf_counter`` around the loop only.
     """
@@ -38,6 +38,7 @@ def compile_workload(stmt: str, names: dict[str, Any], result: str, inner_loops:
     body = "\n".join(f"        {stmt}" for _ in range(inner_loops))
     source = (
         f"def once(_unused=None{params}):\n"
+        f"    {setup}\n"
         f"    {stmt}\n"
         f"    return {result}\n"
         f"\n"
@@ -51,3 +52,21 @@ def compile_workload(stmt: str, names: dict[str, Any], result: str, inner_loops:
     namespace: dict[str, Any] = dict(names, _timer=time.perf_counter, _repeat=itertools.repeat)
     exec(compile(source, "<workload>", "exec"), namespace)
     return namespace["once"], namespace["timed"]
+
+
+def refreshed(timed: Callable[..., float], refresh: Callable[[], dict[str, Any]], every: int
+              ) -> Callable[[int], float]:
+    """``timed`` run in chunks of at most ``every`` loops, each with fresh names from
+    ``refresh()`` (called outside the timer); returns the summed time of the chunks."""
+    if every < 1:
+        raise ValueError("refresh_every must be >= 1")
+
+    def run(loops: int) -> float:
+        total, left = 0.0, loops
+        while left > 0:
+            chunk = min(left, every)
+            total += timed(chunk, **refresh())
+            left -= chunk
+        return total
+
+    return run

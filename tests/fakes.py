@@ -11,7 +11,7 @@ import time
 from typing import Any, ClassVar
 
 from runtimes.base import Instance
-from runtimes.python_baseline import ArticleGuest, PythonBaseline
+from runtimes.python_baseline import ArticleGuest, CallbacksGuest, ExchangeGuest, PythonBaseline
 from runtimes.wasmtime_py import Wasmtime, WasmtimeInstance
 
 REGISTRATION = ",".join([
@@ -33,12 +33,43 @@ class _WrongGuest(ArticleGuest):
             super().reverse_string_in_place(ptr, length)
 
 
+class _WrongCallbacks(CallbacksGuest):
+    def loop_noop_import(self, n: int) -> int:  # one callback short
+        return super().loop_noop_import(n - 1) + (n - 1)
+
+    def loop_log_import(self, ptr: int, length: int, n: int) -> int:  # hands over a byte less
+        return super().loop_log_import(ptr, length - 1, n)
+
+
+class _WrongExchange(ExchangeGuest):
+    def upper_copy(self, ptr: int, length: int) -> int:  # from 64 bytes on, a plain copy
+        if length < 64:
+            return super().upper_copy(ptr, length)
+        dst = self.allocate(length)
+        self.mem.data[dst:dst + length] = self.mem.data[ptr:ptr + length]
+        return dst << 32 | length
+
+    def grow_memory(self, pages: int) -> int:  # the new size instead of the old one
+        old = super().grow_memory(pages)
+        return old + pages if old >= 0 else old
+
+    def __getattr__(self, name: str) -> Any:
+        checksum = super().__getattr__(name)
+        if not name.startswith("args_f64"):
+            return checksum
+        # f64 arguments that lose precision on the way in (7 significant digits, f32-like)
+        return lambda *args: checksum(*(float(f"{a:.7g}") for a in args))
+
+
 class WrongAnswer(PythonBaseline):
-    """Off by one in add_numbers, and reverses nothing above 16 bytes."""
+    """Off by one in add_numbers, reverses nothing above 16 bytes, skips a callback, hands
+    the host a short log line, returns buffers unchanged from 64 bytes, rounds f64 arguments
+    to 7 digits, and reports the new memory size from grow_memory."""
 
     name = "wrong-answer"
     summary = "test fake: returns wrong answers"
-    implementations: ClassVar[dict[str, type]] = {"article": _WrongGuest}
+    implementations: ClassVar[dict[str, type]] = {
+        "article": _WrongGuest, "callbacks": _WrongCallbacks, "exchange": _WrongExchange}
 
 
 class _CrashingGuest(ArticleGuest):

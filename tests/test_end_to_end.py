@@ -14,6 +14,7 @@ import pytest
 
 import guest
 from scenarios import catalog, hosts
+from scenarios.analysis import interop
 from tests import fakes
 
 pytestmark = pytest.mark.e2e
@@ -64,6 +65,38 @@ def test_the_interpreters_ran_every_scenario(full_run: tuple[Path, dict, str]) -
             assert statuses == dict.fromkeys(catalog.all_scenarios(), "ok"), (name, statuses)
 
 
+def test_two_way_scenarios_ran_everywhere_and_say_what_a_runtime_lacks(
+        full_run: tuple[Path, dict, str]) -> None:
+    """``--scenario host_call,return_buffer,arg_shapes,memory_access,memory_grow`` (in the
+    full run): every seed runtime runs them; a memory path a runtime lacks is "unsupported"
+    in the manifest with its reason, and the derived figures compute from the files alone."""
+    run_dir, manifest, stdout = full_run
+    ran = {e["runtime"]: e for e in manifest["runtimes"].values()}
+    lacks = {"wasmtime": {"typed_view"}, "wasmer-cranelift": {"ctypes"},
+             "wasmer-singlepass": {"ctypes"}, "python": {"ctypes", "typed_view"}}
+    for name, missing in lacks.items():
+        access = ran[name]["scenarios"]["memory_access"]["benchmarks"]
+        unsupported = {b["metadata"]["memory_path"] for b in access.values()
+                       if b["status"] == "unsupported"}
+        assert unsupported == missing, name
+        assert all("offers no" in b["detail"] for b in access.values()
+                   if b["status"] == "unsupported")
+        assert all(b["status"] == "ok" for b in access.values()
+                   if b["metadata"]["memory_path"] not in missing)
+    assert ", 8 n/s" in stdout  # python: 2 paths x 2 directions x 2 sizes up to 1 KiB
+    frame = interop.values_frame(run_dir / e["file"] for e in manifest["runtimes"].values())
+    callbacks = interop.per_callback_ns(frame)
+    seen = set(callbacks["runtime"])
+    assert set(lacks) <= seen  # and the interpreters (pywasm3, pywasm) that host imports too
+    assert callbacks["per_callback_ns"].notna().all()
+    fits = interop.fit_per_argument(frame)
+    assert set(lacks) <= set(fits["runtime"])
+    assert fits.groupby("runtime").size().eq(4).all()  # i32, i64, f32, f64 per runtime
+    fastest = interop.fastest_memory_path(frame)
+    assert set(lacks) <= set(fastest["runtime"])
+    assert (fastest[fastest["runtime"].isin(lacks)]["paths"] >= 2).all()
+
+
 def test_wasmer_runs_on_cpython_310_with_the_rest(full_run: tuple[Path, dict, str]) -> None:
     _, manifest, stdout = full_run
     pairs = {(e["runtime"], e["interpreter"]) for e in manifest["runtimes"].values()}
@@ -90,20 +123,26 @@ def test_unavailable_runtimes_are_listed_with_a_reason(full_run: tuple[Path, dic
 def test_pyperf_files_hold_every_benchmark_with_provenance(full_run: tuple[Path, dict, str]
                                                           ) -> None:
     run_dir, manifest, _ = full_run
-    expected = [b.name for sc in catalog.all_scenarios().values() for b in sc.benchmarks(1024)]
-    sha = guest.get("article").sha256
-    assert manifest["guests"]["article"]["sha256"] == sha
+    benches = {b.name: b for sc in catalog.all_scenarios().values() for b in sc.benchmarks(1024)}
+    for name, g in guest.GUESTS.items():
+        assert manifest["guests"][name]["sha256"] == g.sha256
     for key, entry in manifest["runtimes"].items():
+        cells = {name: b for sc in entry["scenarios"].values()
+                 for name, b in sc["benchmarks"].items()}
+        assert sorted(cells) == sorted(benches), key
+        timed = sorted(n for n, b in cells.items() if b["status"] == "ok")
         suite = pyperf.BenchmarkSuite.load(str(run_dir / entry["file"]))
-        assert sorted(suite.get_benchmark_names()) == sorted(expected), key
+        assert sorted(suite.get_benchmark_names()) == timed, key
         for bench in suite.get_benchmarks():
             meta = bench.get_metadata()
+            defined = benches[bench.get_name()]
             assert meta["runtime"] == entry["runtime"]
             assert meta["interpreter"] == entry["interpreter"] == key.split("@")[1]
-            assert meta["inner_loops"] == 10
+            assert meta["inner_loops"] == defined.inner_loops
             assert all(v > 0 for v in bench.get_values())
-            if bench.get_name() != "loop_overhead":
-                assert meta["guest_article_sha256"] == sha
+            assert defined.metadata.items() <= meta.items()
+            if defined.guest:
+                assert meta[f"guest_{defined.guest}_sha256"] == guest.get(defined.guest).sha256
 
 
 def test_misbehaving_runtimes_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:

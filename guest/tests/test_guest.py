@@ -56,3 +56,19 @@ def test_example_modules_rebuild_to_the_committed_bytes(source: Path, kind: str,
     fresh = build.build_example(source, kind, tmp_path / f"{source.stem}.wasm")
     assert fresh == source.with_suffix(".wasm").read_bytes(), \
         f"{source.with_suffix('.wasm')} is stale: run python -m guest.build"
+
+
+def test_callbacks_guest_imports_the_three_host_functions() -> None:
+    summary = summarize(guest.get("callbacks").wasm)
+    assert sorted(summary.imports) == [("env", "host_add", "func"), ("env", "host_log", "func"),
+                                       ("env", "host_noop", "func")]
+    assert {"loop_no_import", "loop_noop_import", "loop_add_import", "loop_log_import",
+            "allocate", "deallocate", "memory"} <= set(summary.exports)
+
+
+def test_exchange_guest_imports_nothing_so_every_runtime_can_load_it() -> None:
+    summary = summarize(guest.get("exchange").wasm)
+    assert summary.imports == []
+    shapes = {n for n in summary.exports if n.startswith("args_")}
+    assert len(shapes) == 14 and "args_none" in shapes and "args_f64x16" in shapes
+    assert {"upper_copy", "grow_memory", "allocate", "deallocate"} <= set(summary.exports)

@@ -7,7 +7,7 @@ import pytest
 import runtimes
 from scenarios import catalog, reference
 from scenarios.bench import check
-from scenarios.catalog import Session, ValidationError, describe_mismatch
+from scenarios.catalog import NotSupported, Session, ValidationError, describe_mismatch
 from scenarios.timing import compile_workload
 from tests import fakes
 
@@ -37,10 +37,16 @@ def test_unknown_scenario_suggests_the_closest() -> None:
 def test_every_benchmark_validates_on_the_python_baseline(scenario: str) -> None:
     runtime = runtimes.get("python")()
     session = Session(runtime)
+    validated = 0
     for bench in catalog.get(scenario).benchmarks(max_bytes=64 * 1024):
-        _, timed, recheck = check(runtime, bench, session)
+        try:
+            _, timed, recheck = check(runtime, bench, session)
+        except NotSupported:  # which ones may be is checked in test_interop_scenarios
+            continue
         assert timed(1) > 0
         recheck()
+        validated += 1
+    assert validated
 
 
 def test_reference_answers() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import guest
-from scenarios import hosts, run
+from scenarios import cell, hosts, run
 
 
 def _fails(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
@@ -86,3 +86,20 @@ def test_list_shows_runtimes_with_reasons_and_scenarios() -> None:
         assert f"\n  {name}\n" in out
     assert "unavailable: " in out  # wasmer-llvm everywhere, wasmer on 3.11+
     assert re.search(r"reverse_string +9 benchmarks", out)
+
+
+def test_benchmarks_a_runtime_cannot_run_are_counted_apart() -> None:
+    ok = {"status": "ok", "detail": ""}
+    lacking = {"status": "unsupported", "detail": "x offers no 'ctypes' memory path"}
+    mixed = cell.CellResult(benchmarks={"a": ok, "b": lacking})
+    mixed.settle()
+    assert (mixed.status, mixed.detail) == ("ok", "")
+    assert cell.tally(mixed.benchmarks) == "1/1, 1 n/s"
+    none = cell.CellResult(benchmarks={"b": lacking})
+    none.settle()
+    assert (none.status, none.detail) == ("unsupported", lacking["detail"])
+    broken = cell.CellResult(benchmarks={"a": {"status": "invalid", "detail": "wrong"},
+                                            "b": lacking, "c": ok})
+    broken.settle()
+    assert (broken.status, broken.detail) == ("partial", "invalid: wrong")
+    assert cell.tally(broken.benchmarks) == "1/2, 1 n/s"

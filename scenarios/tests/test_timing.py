@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from scenarios.timing import compile_workload
+from scenarios.timing import compile_workload, refreshed
 
 
 def test_once_runs_the_statement_once_and_returns_the_result() -> None:
@@ -37,3 +39,36 @@ def test_names_that_cannot_be_locals_are_refused(bad: str) -> None:
 def test_inner_loops_must_be_positive() -> None:
     with pytest.raises(ValueError):
         compile_workload("pass", {}, "None", inner_loops=0)
+
+
+def test_setup_runs_before_validation_only() -> None:
+    calls: list[str] = []
+    once, timed = compile_workload("f('stmt')", {"f": calls.append, "c": calls}, "len(c)",
+                                   inner_loops=2,
+                                   setup="f('setup')")
+    once_result = once()
+    assert calls == ["setup", "stmt"] and once_result == 2
+    calls.clear()
+    timed(3)
+    assert calls == ["stmt"] * 6
+
+
+def test_refreshed_runs_chunks_with_fresh_names_outside_the_timer() -> None:
+    used: list[int] = []
+    fresh = iter(range(100, 200))
+    _, timed = compile_workload("f(x)", {"f": used.append, "x": 0}, "None", inner_loops=2)
+    run = refreshed(timed, lambda: {"x": next(fresh)}, every=3)
+    assert run(7) > 0
+    # 7 loops in chunks of 3, 3, 1 loops, each chunk with a new x, 2 statements per loop
+    assert used == [100] * 6 + [101] * 6 + [102] * 2
+    with pytest.raises(ValueError):
+        refreshed(timed, dict, every=0)
+
+
+def test_refresh_time_is_not_counted() -> None:
+    def slow_refresh() -> dict[str, int]:
+        time.sleep(0.05)
+        return {}
+
+    _, timed = compile_workload("pass", {}, "None", inner_loops=1)
+    assert refreshed(timed, slow_refresh, every=1)(4) < 0.1  # 0.2 s were spent refreshing

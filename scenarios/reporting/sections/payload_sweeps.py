@@ -17,10 +17,14 @@ from scenarios.reporting.sections import Block, Figure, Table, Text, section
 
 
 def sweep_scenarios(report: Report) -> list[str]:
-    """Scenarios with timed benchmarks at two or more payload sizes above zero."""
+    """Scenarios with timed benchmarks at two or more payload sizes above zero, one benchmark
+    per size (several at one size, e.g. one per memory access path, are not one sweep)."""
     timed = report.timed()
-    sizes = timed[timed["payload_bytes"] > 0].groupby("scenario")["payload_bytes"].nunique()
-    return [s for s in report.run.scenarios if sizes.get(s, 0) >= 2]
+    timed = timed[timed["payload_bytes"] > 0]
+    sizes = timed.groupby("scenario")["payload_bytes"].nunique()
+    per_size = timed.groupby(["scenario", "key", "payload_bytes"])["benchmark"].nunique()
+    mixed = set(per_size[per_size > 1].index.get_level_values("scenario"))
+    return [s for s in report.run.scenarios if sizes.get(s, 0) >= 2 and s not in mixed]
 
 
 def process_medians(report: Report, scenario: str, key: str) -> pd.DataFrame:
