@@ -15,6 +15,7 @@ import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 ValType = Literal["i32", "i64", "f32", "f64"]
@@ -27,6 +28,9 @@ class Capability(str, enum.Enum):
     MEMORY = "memory"  # read/write an exported linear memory from the host
     HOST_IMPORTS = "host_imports"  # instantiate with Python functions as imports
     WASI = "wasi"  # run a WASI preview1 command module (``Runtime.run_wasi``)
+    SERIALIZE = "serialize"  # serialize a compiled module to bytes and deserialize it back
+    DESERIALIZE_FILE = "deserialize_file"  # deserialize from a file the runtime reads itself
+    DISK_CACHE = "disk_cache"  # an on-disk compilation cache that a fresh engine consults
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,12 @@ class Trap(WasmError):
     """The guest trapped (unreachable, out of bounds, ...) or was interrupted."""
 
     kind = "trap"
+
+
+class ArtifactRejected(WasmError):
+    """A serialized module was refused: another engine configuration or version made it."""
+
+    kind = "rejected"
 
 
 class RuntimeUnavailable(WasmError):
@@ -311,6 +321,30 @@ class Runtime(ABC):
         not an error; a trap raises like any guest call (see ``explain``).
         """
         raise NotImplementedError(f"{self.name} does not declare {Capability.WASI.value}")
+
+    # -- compilation caches: each declared by a Capability; the defaults say "not supported" --
+
+    def serialize(self, module: Any) -> bytes:
+        """The compiled module as bytes that ``deserialize`` (same engine config) loads back."""
+        raise self._unsupported(Capability.SERIALIZE)
+
+    def deserialize(self, data: bytes) -> Any:
+        """A module from ``serialize``'s bytes, without compiling; ``ArtifactRejected`` if the
+        bytes came from another engine configuration or version (or are not an artifact)."""
+        raise self._unsupported(Capability.SERIALIZE)
+
+    def deserialize_file(self, path: Path) -> Any:
+        """Like ``deserialize``, from a file the runtime reads (or maps) itself."""
+        raise self._unsupported(Capability.DESERIALIZE_FILE)
+
+    def with_disk_cache(self, directory: Path) -> Runtime:
+        """A new runtime of this kind with a fresh engine whose ``compile`` goes through an
+        on-disk cache kept in ``directory`` (created if needed): a miss compiles and stores,
+        a hit loads what an earlier engine stored."""
+        raise self._unsupported(Capability.DISK_CACHE)
+
+    def _unsupported(self, cap: Capability) -> NotSupported:
+        return NotSupported(f"{self.name} does not declare {cap.value}")
 
     def explain(self, exc: BaseException) -> WasmError:
         """Map an exception raised by a guest call to the framework's error types.

@@ -15,6 +15,7 @@ sets it so that a runtime that silently stopped loading cannot pass as "skipped"
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ import guest
 import runtimes
 from runtimes.base import (
     AccessPath,
+    ArtifactRejected,
     Availability,
     Capability,
     CompileError,
@@ -395,3 +397,58 @@ class ConformanceSuite:
         self._needs(runtime, Capability.ANY_MODULE)
         with pytest.raises(LinkError, match=r"mul|log|import"):
             runtime.load(wat(IMPORT_WAT))
+
+    # -- compilation caches (each only where the runtime declares it) -----------------------
+    def test_undeclared_cache_mechanisms_say_not_supported(self, runtime: Runtime,
+                                                          tmp_path: Path) -> None:
+        calls = {Capability.SERIALIZE: lambda: runtime.deserialize(b""),
+                 Capability.DESERIALIZE_FILE: lambda: runtime.deserialize_file(tmp_path / "x"),
+                 Capability.DISK_CACHE: lambda: runtime.with_disk_cache(tmp_path)}
+        for cap, call in calls.items():
+            if cap not in runtime.capabilities:
+                with pytest.raises(NotSupported, match=cap.value):
+                    call()
+
+    def test_serialized_module_loads_back_and_runs(self, runtime: Runtime) -> None:
+        self._needs(runtime, Capability.SERIALIZE)
+        wasm = guest.get("article").wasm
+        blob = runtime.serialize(runtime.compile(wasm))
+        assert isinstance(blob, bytes) and blob and blob != wasm
+        inst = runtime.instantiate(runtime.deserialize(blob))
+        assert inst.export("add_numbers")(10, 20) == 30
+
+    @pytest.mark.parametrize("bad", [b"", b"not an artifact", b"\0asm\x01\0\0\0"])
+    def test_bytes_that_are_not_an_artifact_are_rejected(self, runtime: Runtime,
+                                                          bad: bytes) -> None:
+        self._needs(runtime, Capability.SERIALIZE)
+        with pytest.raises(ArtifactRejected) as info:
+            runtime.deserialize(bad)
+        assert info.value.describe().startswith("rejected: ")
+
+    def test_artifact_file_loads_back_and_a_bad_one_is_rejected(self, runtime: Runtime,
+                                                                tmp_path: Path) -> None:
+        self._needs(runtime, Capability.DESERIALIZE_FILE)
+        path = tmp_path / "article.artifact"
+        path.write_bytes(runtime.serialize(runtime.compile(guest.get("article").wasm)))
+        inst = runtime.instantiate(runtime.deserialize_file(path))
+        assert inst.export("add_numbers")(10, 20) == 30
+        # A new file: wasmtime maps the artifact, so rewriting it under a live module is SIGBUS.
+        bad = tmp_path / "bad.artifact"
+        bad.write_bytes(b"not an artifact")
+        with pytest.raises(ArtifactRejected):
+            runtime.deserialize_file(bad)
+
+    def test_disk_cache_stores_on_a_miss_and_serves_a_fresh_engine(self, runtime: Runtime,
+                                                                   tmp_path: Path) -> None:
+        self._needs(runtime, Capability.DISK_CACHE)
+
+        def files() -> set[Path]:
+            return {p for p in tmp_path.rglob("*") if p.is_file()}
+
+        first = runtime.with_disk_cache(tmp_path)
+        assert type(first) is type(runtime) and first is not runtime
+        before = files()
+        assert first.load(guest.get("article").wasm).export("add_numbers")(10, 20) == 30
+        assert files() - before, "the first compile stored nothing in the cache directory"
+        second = runtime.with_disk_cache(tmp_path)
+        assert second.load(guest.get("article").wasm).export("add_numbers")(10, 20) == 30

@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 
 from runtimes.base import (
     AccessPath,
+    ArtifactRejected,
     Availability,
     Capability,
     CompileError,
@@ -123,8 +124,9 @@ class _Wasmer(Runtime):
     """Shared by the per-compiler adapters below; ``compiler`` names the compiler package."""
 
     compiler: ClassVar[str]
+    # Module.serialize/deserialize exist; wasmer-python has no file or on-disk cache API.
     capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.HOST_IMPORTS,
-                              Capability.WASI})
+                              Capability.WASI, Capability.SERIALIZE})
     # Set where importing the compiler can kill the interpreter: probe it in a child first.
     probe_in_child: ClassVar[bool] = False
 
@@ -174,6 +176,15 @@ class _Wasmer(Runtime):
             return self._wasmer.Module(self.store, bytes(wasm))
         except RuntimeError as exc:
             raise CompileError(str(exc).strip().splitlines()[0]) from None
+
+    def serialize(self, module: Any) -> bytes:
+        return bytes(module.serialize())
+
+    def deserialize(self, data: bytes) -> Any:
+        try:
+            return self._wasmer.Module.deserialize(self.store, bytes(data))
+        except RuntimeError as exc:
+            raise ArtifactRejected(str(exc).strip().splitlines()[0]) from None
 
     def instantiate(self, module: Any, imports: Imports | None = None) -> Instance:
         wasmer = self._wasmer

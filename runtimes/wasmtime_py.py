@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import json
 from collections.abc import Sequence
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from runtimes.base import (
     AccessPath,
+    ArtifactRejected,
     Availability,
     Capability,
     CompileError,
@@ -117,7 +120,8 @@ class Wasmtime(Runtime):
     name = "wasmtime"
     summary = "wasmtime-py, public API as shipped (Func.__call__, Memory.read/write), Cranelift"
     capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.HOST_IMPORTS,
-                              Capability.WASI})
+                              Capability.WASI, Capability.SERIALIZE,
+                              Capability.DESERIALIZE_FILE, Capability.DISK_CACHE})
 
     @classmethod
     def _check_availability(cls) -> Availability:
@@ -125,16 +129,20 @@ class Wasmtime(Runtime):
 
         return Availability(True)
 
-    def __init__(self) -> None:
+    def __init__(self, disk_cache: Path | None = None) -> None:
         super().__init__()
         import wasmtime
 
         self._wt = wasmtime
+        self.disk_cache = disk_cache
         self.engine = wasmtime.Engine(self._config())
 
     def _config(self) -> Any:
         """The engine configuration; subclasses change it (strategy, interruption, caches)."""
-        return self._wt.Config()
+        config = self._wt.Config()
+        if self.disk_cache is not None:
+            config.cache = str(_cache_config_file(self.disk_cache))
+        return config
 
     @property
     def info(self) -> RuntimeInfo:
@@ -146,6 +154,25 @@ class Wasmtime(Runtime):
             return self._wt.Module(self.engine, wasm)
         except self._wt.WasmtimeError as exc:
             raise CompileError(str(exc).strip().splitlines()[0]) from None
+
+    def serialize(self, module: Any) -> bytes:
+        return bytes(module.serialize())
+
+    def deserialize(self, data: bytes) -> Any:
+        try:
+            return self._wt.Module.deserialize(self.engine, data)
+        except self._wt.WasmtimeError as exc:
+            raise ArtifactRejected(_cause(exc)) from None
+
+    def deserialize_file(self, path: Path) -> Any:
+        """The file is mapped, not read: it must not change while the module lives (SIGBUS)."""
+        try:
+            return self._wt.Module.deserialize_file(self.engine, str(path))
+        except self._wt.WasmtimeError as exc:
+            raise ArtifactRejected(f"{path.name}: {_cause(exc)}") from None
+
+    def with_disk_cache(self, directory: Path) -> Runtime:
+        return type(self)(disk_cache=directory)
 
     def instantiate(self, module: Any, imports: Imports | None = None) -> Instance:
         wt = self._wt
@@ -199,3 +226,19 @@ class Wasmtime(Runtime):
 
 def _valtype(wt: Any, name: str) -> Any:
     return getattr(wt.ValType, name)()
+
+
+def _cause(exc: BaseException) -> str:
+    """The root cause: wasmtime's messages end with it ("... Caused by: <cause>")."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
+
+
+def _cache_config_file(directory: Path) -> Path:
+    """wasmtime's cache is configured by a TOML file: write one keeping entries in
+    ``directory/entries`` (JSON string quoting is valid TOML for a basic string)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "wasmtime-cache.toml"
+    path.write_text(f"[cache]\ndirectory = {json.dumps(str(directory / 'entries'))}\n",
+                    encoding="utf-8")
+    return path
