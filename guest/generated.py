@@ -463,6 +463,40 @@ def module(size: int, imports: int = 0, seed: int = DEFAULT_SEED,
     return found
 
 
+# The sizes the compile and cache scenarios sweep, unless ``--module-sizes`` (which the
+# orchestrator hands to every benchmark process through SIZES_ENV) says otherwise.
+DEFAULT_SIZES = (10 << 10, 100 << 10, 1 << 20, 8 << 20)
+SIZES_ENV = "WASM_INTEROP_MODULE_SIZES"
+
+
+def sizes() -> tuple[int, ...]:
+    """The module sizes of this run, smallest first."""
+    text = os.environ.get(SIZES_ENV)
+    return parse_sizes(text) if text else DEFAULT_SIZES
+
+
+def use_sizes(text: str) -> tuple[int, ...]:
+    """Make ``text`` (e.g. ``10K,1M,50M``) the sizes of this process and its children."""
+    chosen = parse_sizes(text)
+    os.environ[SIZES_ENV] = ",".join(str(n) for n in chosen)
+    return chosen
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    found = sorted({parse_size(part) for part in text.split(",") if part.strip()})
+    if not found:
+        raise ValueError(f"no sizes in {text!r}")
+    return tuple(found)
+
+
+def size_label(size: int) -> str:
+    """``10K``, ``8M``: a size in the units ``parse_size`` reads."""
+    for unit, scale in (("M", 1 << 20), ("K", 1 << 10)):
+        if size % scale == 0:
+            return f"{size // scale}{unit}"
+    return str(size)
+
+
 def parse_size(text: str) -> int:
     """``10K``, ``1M``, ``8M``, ``50M`` (binary units) or a plain number of bytes."""
     units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
@@ -478,7 +512,8 @@ def parse_size(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m guest.generated", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m guest.generated",
+                                description=__doc__.split("\n")[0])
     p.add_argument("sizes", nargs="+", help="module sizes: bytes, or 10K, 1M, 8M, 50M")
     p.add_argument("--imports", type=int, default=0, help="host functions imported")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)

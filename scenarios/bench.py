@@ -11,6 +11,7 @@ even while a binding holds the GIL) ends a call that runs past ``--call-timeout`
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import faulthandler
 import json
@@ -72,10 +73,11 @@ def check(runtime: Runtime, bench: Benchmark, session: Session
     """
     try:
         work = bench.prepare(session)
-        once, timed = compile_workload(work.stmt, work.names, work.result, bench.inner_loops,
-                                       work.setup)
+        once, compiled = compile_workload(work.stmt, work.names, work.result,
+                                          bench.inner_loops, work.setup, work.before_each)
+        timed = compiled
         if work.refresh is not None:
-            timed = refreshed(timed, work.refresh, work.refresh_every)
+            timed = refreshed(compiled, work.refresh, work.refresh_every)
         value = once()
     except (ValidationError, NotSupported):
         raise
@@ -86,10 +88,14 @@ def check(runtime: Runtime, bench: Benchmark, session: Session
         raise ValidationError(f"wrong answer: {problem}")
 
     def recheck() -> None:
-        try:
-            again = once()
-        except Exception as exc:
-            raise ValidationError(f"after timing: {runtime.explain(exc).describe()}") from None
+        if work.validate_last:  # the answer of the last timed statement: no extra run
+            again = compiled.last()  # type: ignore[attr-defined]
+        else:
+            try:
+                again = once()
+            except Exception as exc:
+                raise ValidationError(f"after timing: {runtime.explain(exc).describe()}"
+                                      ) from None
         problem = work.problem(again)
         if problem:
             raise ValidationError(f"wrong answer after timing: {problem}")
@@ -147,9 +153,24 @@ def _time_func(runtime: Runtime, bench: Benchmark, session: Session, events: Eve
     return time_func
 
 
+def _scenario_defaults(argv: list[str]) -> dict[str, int | float]:
+    """The pyperf defaults the scenario named on the command line declares (pyperf needs
+    them before it parses the command line, so --fast/--rigorous scale them)."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--scenario")
+    name = pre.parse_known_args(argv)[0].scenario
+    try:
+        declared = catalog.get(name).defaults if name else {}
+    except LookupError:
+        return {}
+    return {k: v for k, v in declared.items() if k in catalog.PYPERF_DEFAULTS}
+
+
 def main() -> int:
     runner = pyperf.Runner(program_args=("-m", "scenarios.bench"), add_cmdline_args=_forward)
     parser = runner.argparser
+    defaults = _scenario_defaults(sys.argv[1:])
+    parser.set_defaults(**defaults)
     parser.add_argument("--runtime", required=True)
     parser.add_argument("--scenario", required=True)
     parser.add_argument("--benchmarks", default=None, help="comma-separated names (default: all)")
@@ -178,6 +199,9 @@ def main() -> int:
         return EXIT_UNAVAILABLE
     info = runtime.info
     runner.metadata.update(info.as_metadata())
+    if defaults:
+        runner.metadata["scenario_pyperf_defaults"] = " ".join(
+            f"{k}={v}" for k, v in sorted(defaults.items()))
     for name in scenario.guests:
         runner.metadata[f"guest_{name}_sha256"] = guest.get(name).sha256
     runner.metadata.update(scenario.metadata)
@@ -193,6 +217,11 @@ def main() -> int:
         problem = scenario.export_problem()
         passed = []
         for bench in benches:
+            if not runtime.supports(bench.requires):
+                missing = sorted(c.value for c in bench.requires - runtime.capabilities)
+                events.emit("not_supported", benchmark=bench.name,
+                            detail=f"needs {', '.join(missing)}")
+                continue
             refusal = runtime.refuses_payload(bench.payload_bytes)
             if refusal:
                 events.emit("not_supported", benchmark=bench.name, detail=refusal)
@@ -223,7 +252,8 @@ def main() -> int:
             _time_func(runtime, bench, session, events, args.call_timeout, watchdog_path),
             inner_loops=bench.inner_loops,
             metadata={"payload_bytes": bench.payload_bytes, "scenario": scenario.name,
-                      **bench.metadata},
+                      **bench.metadata,
+                      **(bench.lazy_metadata() if bench.lazy_metadata else {})},
         )
         if not args.worker:
             events.emit("done", benchmark=bench.name)

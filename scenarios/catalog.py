@@ -14,6 +14,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import guest
@@ -21,6 +22,10 @@ from runtimes import wasm_binary
 from runtimes.base import Capability, Imports, Instance, NotSupported, Runtime
 
 __all__ = ["NotSupported"]  # raised by a benchmark's prepare(): that cell reads "not supported"
+
+# What ``Scenario.defaults`` may set: pyperf Runner options, and the orchestrator's timeout.
+PYPERF_DEFAULTS = frozenset({"processes", "values", "warmups", "loops", "min_time"})
+RUN_DEFAULTS = PYPERF_DEFAULTS | {"call_timeout"}
 
 
 class ValidationError(Exception):
@@ -37,7 +42,8 @@ class Workload:
 
     After one run ``result`` (an expression over those locals) must equal ``expect``, or,
     where the right answer is not a single value (a pointer, say), ``check(value)`` must
-    return None rather than a description of what is wrong.
+    return None rather than a description of what is wrong. ``result`` is evaluated after
+    the clock stops, so it may do untimed work (instantiate a compiled module and call it).
     """
 
     stmt: str
@@ -52,6 +58,12 @@ class Workload:
     # loops (each loop runs the statement ``inner_loops`` times).
     refresh: Callable[[], dict[str, Any]] | None = None
     refresh_every: int = 0
+    # Run untimed before every timed statement (fresh state per operation: a new instance
+    # before a first call, an empty cache folder before a miss); only ``stmt`` is timed.
+    before_each: str | None = None
+    # After each timed value, validate the answer of the last timed statement instead of
+    # running the workload once more (for operations that take seconds, like a compile).
+    validate_last: bool = False
 
     def problem(self, value: Any) -> str | None:
         """Why ``value`` is not the reference answer, or None when it is."""
@@ -107,6 +119,12 @@ class Benchmark:
     # Recorded with every value (pyperf metadata) and in the manifest, so derived figures
     # (per-callback cost, per-argument fit, ...) can be computed from the results alone.
     metadata: dict[str, str | int | float] = field(default_factory=dict)
+    # Metadata that takes work to compute (a generated module's bytes and sha256), asked for
+    # only by the processes that time this benchmark.
+    lazy_metadata: Callable[[], Mapping[str, str | int | float]] | None = None
+    # What this benchmark needs beyond its scenario's ``requires``: a runtime without it
+    # records this benchmark as not supported and runs the others.
+    requires: frozenset[Capability] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -122,6 +140,22 @@ class Scenario:
     exports: Mapping[str, str] = field(default_factory=dict)
     # Extra provenance recorded on its benchmarks (a declared scenario's module and sha256).
     metadata: dict[str, str] = field(default_factory=dict, compare=False)
+    # Defaults for this scenario's runs, used unless the user passes the option (identical
+    # for every runtime): pyperf's processes/values/warmups/loops/min_time, scaled by
+    # --fast/--rigorous as pyperf scales its own, and call_timeout (seconds). For
+    # benchmarks whose one operation takes seconds (compiling 8 MB) pyperf's 20 x 3 would
+    # take hours.
+    defaults: Mapping[str, int | float] = field(default_factory=dict)
+    # Called by the orchestrator after the run's cells (a hook shared by several scenarios
+    # runs once): derives results from the run folder (e.g. lifecycle.json) and returns
+    # lines to print under the status table.
+    derive: Callable[[Path, Mapping[str, Any]], list[str]] | None = None
+
+    def __post_init__(self) -> None:
+        unknown = set(self.defaults) - RUN_DEFAULTS
+        if unknown:
+            raise ValueError(f"scenario {self.name}: unknown defaults {sorted(unknown)} "
+                             f"(known: {sorted(RUN_DEFAULTS)})")
 
     def benchmarks(self, max_bytes: int | None = None) -> list[Benchmark]:
         """The benchmarks in their fixed order, payloads above ``max_bytes`` left out."""

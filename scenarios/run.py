@@ -27,13 +27,14 @@ from typing import Any, NoReturn
 
 import guest
 import runtimes
-from guest import GuestError
+from guest import GuestError, generated
 from scenarios import catalog, cell, declared, hosts, results
 from scenarios.cell import CellSpec, run_cell, tally
 from scenarios.declared import Declaration
 
 PROG = "python -m scenarios.run"
 DEFAULT_RESULTS = hosts.PROJECT_ROOT / "results"
+DEFAULT_CALL_TIMEOUT = 60.0  # unless the user or the scenario (Scenario.defaults) says otherwise
 
 # pyperf options passed unchanged to every benchmark process (same settings for every runtime).
 PYPERF_FLAGS = ("--fast", "--rigorous", "--debug-single-value", "--no-locale",
@@ -89,9 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "build of guest/article.wasm); repeatable")
     p.add_argument("--max-bytes", type=int, default=None,
                    help="leave out payloads larger than this many bytes")
-    p.add_argument("--call-timeout", type=float, default=60.0,
+    p.add_argument("--call-timeout", type=float, default=None,
                    help="seconds one timed value or validation may take before the process is "
-                        "ended and the benchmark recorded as timed out (default: 60)")
+                        f"ended and the benchmark recorded as timed out (default: "
+                        f"{DEFAULT_CALL_TIMEOUT:g}, or the scenario's own, e.g. 600 for compile)")
+    p.add_argument("--module-sizes", default=None, metavar="LIST",
+                   help="sizes of the generated modules the compile and cache scenarios use, "
+                        "e.g. 10K,1M,8M,50M (default: "
+                        f"{','.join(generated.size_label(n) for n in generated.DEFAULT_SIZES)})")
     p.add_argument("--resume", type=Path, metavar="RUN_DIR",
                    help="finish an interrupted run (its manifest supplies every other setting)")
     p.add_argument("--no-report", action="store_true",
@@ -242,9 +248,21 @@ def _new_run(args: argparse.Namespace) -> int:
     if args.list:
         list_everything(runtime_names, args.python)
         return 0
-    if args.call_timeout <= 0:
+    if args.call_timeout is not None and args.call_timeout <= 0:
         raise UsageError("--call-timeout must be positive")
+    if args.module_sizes is not None:
+        try:
+            generated.use_sizes(args.module_sizes)
+        except ValueError as exc:
+            raise UsageError(f"--module-sizes: {exc}") from None
     scenarios = [catalog.get(n) for n in scenario_names]
+    empty = [sc.name for sc in scenarios if not sc.benchmarks(args.max_bytes)]
+    for name in empty:
+        print(f"{name}: every benchmark is larger than --max-bytes={args.max_bytes}; not run")
+    scenarios = [sc for sc in scenarios if sc.name not in empty]
+    scenario_names = [sc.name for sc in scenarios]
+    if not scenarios:
+        raise UsageError("no benchmark left to run (see --max-bytes)")
     guests = _use_guests(args.guest, sorted({g for sc in scenarios for g in sc.guests}))
     problem = results.check_writable(args.results_dir)
     if problem:
@@ -265,7 +283,11 @@ def _new_run(args: argparse.Namespace) -> int:
         "orchestrator": {"python": sys.executable, "interpreter": found[0].label},
         "pyperf_args": perf_args,
         "options": {"runtimes": runtime_names, "scenarios": scenario_names,
-                    "max_bytes": args.max_bytes, "call_timeout": args.call_timeout},
+                    "max_bytes": args.max_bytes, "call_timeout": args.call_timeout,
+                    "module_sizes": args.module_sizes},
+        # Settings a scenario declares for itself (Scenario.defaults), used where the user
+        # passed none: the same for every runtime.
+        "scenario_defaults": {sc.name: dict(sc.defaults) for sc in scenarios if sc.defaults},
         "guests": {name: {"sha256": g.sha256, "bytes": len(g.wasm), "path": str(g.path),
                           "replaced": g.file is not None}
                    for name, g in guests.items()},
@@ -332,6 +354,8 @@ def _resume(args: argparse.Namespace) -> int:
             why = host.problem or host.runtimes.get(p["runtime"], {}).get("reason") or host.label
             raise UsageError(f"cannot resume: {p['runtime']} no longer runs on "
                              f"{p['interpreter']} ({p['python']}): {why}")
+    if options.get("module_sizes"):
+        generated.use_sizes(options["module_sizes"])
     manifest.pop("interrupted", None)
     manifest.pop("missing", None)
     manifest.setdefault("resumed", []).append(
@@ -377,10 +401,13 @@ def _execute(run_dir: Path, manifest: dict[str, Any], report: bool = True, debug
                         continue
                     extra = guest_args + (("--declared", declarations[sc.name])
                                           if sc.name in declarations else ())
-                    spec = CellSpec(p["python"], p["runtime"], sc.name, options["call_timeout"],
+                    timeout = (options["call_timeout"]
+                               or sc.defaults.get("call_timeout", DEFAULT_CALL_TIMEOUT))
+                    spec = CellSpec(p["python"], p["runtime"], sc.name, timeout,
                                     options["max_bytes"], tuple(manifest["pyperf_args"]), extra)
                     _run_and_record(spec, sc, run_dir, part_dir, entry, manifest)
             manifest["complete"] = True
+            notes = derive(run_dir, manifest, scenarios)
         except cell.Stop as stop:
             for key, entry in manifest["runtimes"].items():  # keep every benchmark timed so far
                 results.merge_suites(sorted((run_dir / "parts" / key).glob("*.json")),
@@ -397,6 +424,8 @@ def _execute(run_dir: Path, manifest: dict[str, Any], report: bool = True, debug
               f"{PROG} --resume {run_dir}", file=sys.stderr)
         return return_code
     print_summary(manifest, options["scenarios"])
+    for line in notes:
+        print(line)
     print(f"\nResults: {run_dir}")
     return make_report(run_dir, debug) if report else 0
 
@@ -413,6 +442,19 @@ def make_report(run_dir: Path, debug: bool) -> int:
         return 1
     print(f"Report:  {index}\n         open file://{index.resolve()} in a browser")
     return 0
+
+
+def derive(run_dir: Path, manifest: dict[str, Any], scenarios: list[catalog.Scenario]
+           ) -> list[str]:
+    """Run each scenario's ``derive`` hook once (shared hooks once in all); their notes."""
+    notes: list[str] = []
+    for hook in dict.fromkeys(sc.derive for sc in scenarios if sc.derive):
+        try:
+            notes += hook(run_dir, manifest)
+        except Exception as exc:  # the measured results stay; say what could not be derived
+            notes.append(f"could not derive results with {hook.__module__}.{hook.__name__}: "
+                         f"{type(exc).__name__}: {exc}")
+    return notes
 
 
 def _run_and_record(spec: CellSpec, sc: catalog.Scenario, run_dir: Path, part_dir: Path,

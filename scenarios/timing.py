@@ -4,6 +4,10 @@ Like ``timeit``/``pyperf timeit``, the statement is compiled into a loop, unroll
 ``inner_loops`` times, with every name it uses bound as a fast local: so a value is the cost
 of the statement itself, not of a Python closure wrapped around it. Validation runs the
 *same* statement text once, so what is checked is exactly what is timed.
+
+A workload whose every operation needs fresh untimed state (a new instance before a first
+call, an empty cache folder before a miss) gives a ``before_each`` statement: it runs before
+each statement, and only the statement between two timer reads is counted.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-_RESERVED = {"loops", "_timer", "_repeat", "_it", "_t0", "_"}
+_RESERVED = {"loops", "_timer", "_repeat", "_it", "_t0", "_", "_total", "_last"}
 
 
 def _check_names(names: dict[str, Any]) -> None:
@@ -24,34 +28,51 @@ def _check_names(names: dict[str, Any]) -> None:
 
 
 def compile_workload(stmt: str, names: dict[str, Any], result: str, inner_loops: int,
-                     setup: str = "pass") -> tuple[Callable[..., Any], Callable[..., float]]:
+                     setup: str = "pass", before_each: str | None = None
+                     ) -> tuple[Callable[..., Any], Callable[..., float]]:
     """Return ``(once, timed)``.
 
-    ``once()`` runs ``setup`` then ``stmt`` one time and returns the value of ``result``;
-    ``timed(loops)`` runs it ``loops * inner_loops`` times and returns the elapsed seconds
-    measured with ``time.perf_counter`` around the loop only.
+    ``once()`` runs ``setup``, ``before_each`` and ``stmt`` one time and returns the value of
+    ``result``; ``timed(loops)`` runs it ``loops * inner_loops`` times and returns the elapsed
+    seconds measured with ``time.perf_counter`` around the loop only (around each ``stmt``
+    only, when there is a ``before_each``). ``timed.last()`` is the value of ``result`` after
+    the last timed statement (evaluated after the clock stopped), so what was timed can be
+    validated without running it again.
     """
     if inner_loops < 1:
         raise ValueError("inner_loops must be >= 1")
     _check_names(names)
     params = "".join(f", {n}={n}" for n in names)
-    body = "\n".join(f"        {stmt}" for _ in range(inner_loops))
+    if before_each is None:
+        prologue, epilogue = "    _t0 = _timer()\n", "    _total = _timer() - _t0\n"
+        body = "\n".join(f"        {stmt}" for _ in range(inner_loops))
+    else:
+        prologue, epilogue = "    _total = 0.0\n", ""
+        body = "\n".join(f"        {before_each}\n        _t0 = _timer()\n        {stmt}\n"
+                         f"        _total += _timer() - _t0" for _ in range(inner_loops))
     source = (
         f"def once(_unused=None{params}):\n"
         f"    {setup}\n"
+        f"    {before_each or 'pass'}\n"
         f"    {stmt}\n"
         f"    return {result}\n"
         f"\n"
         f"def timed(loops{params}, _timer=_timer, _repeat=_repeat):\n"
         f"    _it = _repeat(None, loops)\n"
-        f"    _t0 = _timer()\n"
+        f"{prologue}"
         f"    for _ in _it:\n"
         f"{body}\n"
-        f"    return _timer() - _t0\n"
+        f"{epilogue}"
+        f"    _last[0] = {result}\n"
+        f"    return _total\n"
     )
-    namespace: dict[str, Any] = dict(names, _timer=time.perf_counter, _repeat=itertools.repeat)
+    last: list[Any] = [None]
+    namespace: dict[str, Any] = dict(names, _timer=time.perf_counter, _repeat=itertools.repeat,
+                                     _last=last)
     exec(compile(source, "<workload>", "exec"), namespace)
-    return namespace["once"], namespace["timed"]
+    timed = namespace["timed"]
+    timed.last = lambda: last[0]
+    return namespace["once"], timed
 
 
 def refreshed(timed: Callable[..., float], refresh: Callable[[], dict[str, Any]], every: int

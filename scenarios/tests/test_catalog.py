@@ -37,8 +37,13 @@ def test_unknown_scenario_suggests_the_closest() -> None:
 def test_every_benchmark_validates_on_the_python_baseline(scenario: str) -> None:
     runtime = runtimes.get("python")()
     session = Session(runtime)
+    sc = catalog.get(scenario)
+    if not runtime.supports(sc.requires):
+        pytest.skip(f"the python baseline cannot do {scenario} (recorded as not supported)")
     validated = 0
-    for bench in catalog.get(scenario).benchmarks(max_bytes=64 * 1024):
+    for bench in sc.benchmarks(max_bytes=64 * 1024):
+        if not runtime.supports(bench.requires):
+            continue  # recorded as not supported, never prepared
         try:
             _, timed, recheck = check(runtime, bench, session)
         except NotSupported:  # which ones may be is checked in test_interop_scenarios
@@ -91,3 +96,25 @@ def test_timed_statement_is_the_validated_one() -> None:
     work = catalog.get("add_numbers").benchmarks()[0].prepare(Session(runtime))
     once, _ = compile_workload(work.stmt, work.names, work.result, 10)
     assert once() == 30 and work.problem(once()) is None
+
+
+def test_recheck_can_validate_the_answer_of_the_last_timed_statement() -> None:
+    runtime = runtimes.get("python")()
+    answers = iter([30, 30, 31])
+
+    def prepare(_session: Session) -> catalog.Workload:
+        return catalog.Workload("r = f()", {"f": lambda: next(answers)}, result="r", expect=30,
+                                validate_last=True)
+
+    _, timed, recheck = check(runtime, catalog.Benchmark("drifts", "drifts", prepare,
+                                                         inner_loops=1), Session(runtime))
+    timed(1)
+    recheck()  # the second answer, timed, was right
+    timed(1)
+    with pytest.raises(ValidationError, match="wrong answer after timing: got 31"):
+        recheck()
+
+
+def test_scenario_defaults_are_checked() -> None:
+    with pytest.raises(ValueError, match="unknown defaults"):
+        catalog.Scenario("x", "x", frozenset(), list, defaults={"procesess": 3})

@@ -103,3 +103,20 @@ def test_benchmarks_a_runtime_cannot_run_are_counted_apart() -> None:
     broken.settle()
     assert (broken.status, broken.detail) == ("partial", "invalid: wrong")
     assert cell.tally(broken.benchmarks) == "1/2, 1 n/s"
+
+
+def test_bad_module_sizes(capsys: pytest.CaptureFixture[str]) -> None:
+    err = _fails(capsys, ["--runtime", "python", "--scenario", "compile", "--module-sizes",
+                          "10K,ten"])
+    assert "--module-sizes: not a size: 'ten'" in err
+
+
+def test_scenarios_with_nothing_under_max_bytes_are_left_out(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        run.main(["--runtime", "python", "--scenario", "compile,cache", "--max-bytes", "100"])
+    assert exc.value.code == 2
+    out, err = capsys.readouterr()
+    assert "compile: every benchmark is larger than --max-bytes=100; not run" in out
+    assert "cache: every benchmark is larger than --max-bytes=100; not run" in out
+    assert err.strip() == "scenarios.run: error: no benchmark left to run (see --max-bytes)"

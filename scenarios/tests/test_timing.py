@@ -72,3 +72,23 @@ def test_refresh_time_is_not_counted() -> None:
 
     _, timed = compile_workload("pass", {}, "None", inner_loops=1)
     assert refreshed(timed, slow_refresh, every=1)(4) < 0.1  # 0.2 s were spent refreshing
+
+
+def test_last_is_the_result_after_the_last_timed_statement() -> None:
+    counter = iter(range(100))
+    _, timed = compile_workload("r = f()", {"f": lambda: next(counter)}, "r", inner_loops=5)
+    timed(2)
+    assert timed.last() == 9  # type: ignore[attr-defined]
+
+
+def test_before_each_runs_untimed_before_every_statement() -> None:
+    log: list[str] = []
+    once, timed = compile_workload(
+        "r = f(x)", {"f": lambda x: log.append(f"f{x}") or x, "s": lambda: log.append("s") or 1,
+                     "slow": lambda: time.sleep(0.02)},
+        "r", inner_loops=2, before_each="x = s(); slow()")
+    assert once() == 1 and log == ["s", "f1"]
+    log.clear()
+    elapsed = timed(3)
+    assert log == ["s", "f1"] * 6
+    assert elapsed < 0.06  # the six untimed 20 ms sleeps (120 ms) are not in it
