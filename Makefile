@@ -6,9 +6,10 @@ TOX := $(TOX_VENV)/bin/tox
 # pyenv's python3.10 shim fails unless 3.10 is active, so find the real binary.
 WASM_INTEROP_PY310 ?= $(or $(shell ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1),python3.10)
 export WASM_INTEROP_PY310
-# Debian packages the tests use when present: the guest toolchain (rebuild check) and
-# chromium (the report is opened in a real headless browser).
-SYSTEM_PACKAGES := rustc libstd-rust-dev-wasm32 lld chromium
+# Debian packages the tests use when present: the guest toolchain (rebuild check), chromium
+# (the report is opened in a real headless browser) and wabt (wasm-validate checks the
+# generated modules).
+SYSTEM_PACKAGES := rustc libstd-rust-dev-wasm32 lld chromium wabt
 
 .PHONY: bench test lint system-deps
 

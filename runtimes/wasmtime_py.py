@@ -5,6 +5,12 @@ on every call) and memory through ``Memory.read``/``Memory.write``: what a user 
 package's documentation. Every instance gets its own ``Store``: a Store keeps every instance
 alive until it is dropped (and holds at most 10,000), and calling a Func with another Store's
 context aborts the process.
+
+Compilation caches: ``Module.serialize``/``deserialize`` (refused, as ``ArtifactRejected``,
+when another engine configuration made the artifact), ``deserialize_file`` (the file is
+mapped: rewriting it under a live module kills the process with SIGBUS), and the on-disk
+cache (``Config.cache`` naming a TOML file that points at the folder; entries are keyed by
+the engine configuration, so a fresh engine configured alike hits).
 """
 
 from __future__ import annotations

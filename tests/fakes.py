@@ -10,7 +10,7 @@ import os
 import time
 from typing import Any, ClassVar
 
-from runtimes.base import Instance
+from runtimes.base import Capability, Instance
 from runtimes.python_baseline import ArticleGuest, CallbacksGuest, ExchangeGuest, PythonBaseline
 from runtimes.wasmtime_py import Wasmtime, WasmtimeInstance
 
@@ -21,6 +21,8 @@ REGISTRATION = ",".join([
     "hangs=tests.fakes:Hangs",
     "sleepy=tests.fakes:Sleepy",
     "limited=tests.fakes:Limited",
+    "defeated-cache=tests.fakes:DefeatedCache",
+    "foreign-artifact=tests.fakes:ForeignArtifact",
 ])
 
 
@@ -143,3 +145,50 @@ class Limited(PythonBaseline):
     summary = "test fake: declares a 64-byte payload limit"
     max_payload_bytes = 64
     payload_limit_reason = "a test fake that stops at 64 bytes"
+class _RemembersSource(Wasmtime):
+    """Real wasmtime that keeps each module's source bytes on it (for the cache fakes)."""
+
+    def compile(self, wasm: bytes) -> Any:
+        module = super().compile(wasm)
+        module.fake_source = bytes(wasm)
+        return module
+
+
+class DefeatedCache(_RemembersSource):
+    """The seed's pattern: a cache that silently recompiles on every load.
+
+    ``serialize`` hands out the module's wasm bytes and ``deserialize`` compiles them again,
+    answering correctly, just never faster than compiling. Winch (wasmtime's baseline
+    compiler) keeps the 1 MB modules the "cache ineffective" rule needs quick to compile.
+    """
+
+    name = "defeated-cache"
+    summary = "test fake: deserialize silently recompiles (a defeated cache)"
+    capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY,
+                              Capability.HOST_IMPORTS, Capability.SERIALIZE})
+
+    def _config(self) -> Any:
+        from wasmtime import _ffi
+
+        config = super()._config()
+        _ffi.wasmtime_config_strategy_set(config.ptr(), 2)  # winch
+        return config
+
+    def serialize(self, module: Any) -> bytes:
+        return module.fake_source
+
+    def deserialize(self, data: bytes) -> Any:
+        return self.compile(data)
+
+
+class ForeignArtifact(_RemembersSource):
+    """Artifacts come from another engine configuration (fuel metering on), as when a cache
+    is shared by programs configured differently: ``deserialize`` must refuse them."""
+
+    name = "foreign-artifact"
+    summary = "test fake: serialized modules come from an engine with another configuration"
+
+    def serialize(self, module: Any) -> bytes:
+        config = self._wt.Config()
+        config.consume_fuel = True
+        return bytes(self._wt.Module(self._wt.Engine(config), module.fake_source).serialize())

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ import pyperf
 import pytest
 
 import guest
-from scenarios import catalog, hosts
+from guest import generated
+from scenarios import catalog, hosts, lifecycle_summary
 from scenarios.analysis import interop
 from tests import fakes
 
@@ -35,23 +37,80 @@ def only_run(results: Path) -> tuple[Path, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def full_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], str]:
+def full_run(tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[tuple[Path, dict[str, Any], str]]:
     results = tmp_path_factory.mktemp("results")
-    proc = run_cli("--runtime", "all", "--debug-single-value", "--max-bytes", "1024",
-                   "--results-dir", str(results))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    run_dir, manifest = only_run(results)
-    return run_dir, manifest, proc.stdout
+    with pytest.MonkeyPatch.context() as mp:  # generated modules of 1 KiB, here as in the run
+        mp.setenv(generated.SIZES_ENV, "1024")
+        proc = run_cli("--runtime", "all", "--debug-single-value", "--max-bytes", "1024",
+                       "--module-sizes", "1K", "--results-dir", str(results))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        run_dir, manifest = only_run(results)
+        yield run_dir, manifest, proc.stdout
 
 
 def test_every_seed_runtime_ran_every_scenario(full_run: tuple[Path, dict, str]) -> None:
     _, manifest, _ = full_run
     assert manifest["complete"] is True
+    assert manifest["options"]["scenarios"] == list(catalog.all_scenarios())
     ran = {entry["runtime"]: entry for entry in manifest["runtimes"].values()}
     for name in SEED_RUNTIMES:
         assert name in ran, f"{name} missing; unavailable: {manifest['unavailable']}"
+        caps = set(ran[name]["info"]["capabilities"])
         statuses = {s: r["status"] for s, r in ran[name]["scenarios"].items()}
-        assert statuses == dict.fromkeys(catalog.all_scenarios(), "ok"), statuses
+        # "unsupported" only where the runtime can do none of a scenario's benchmarks (the
+        # python baseline compiles nothing, so compile and cache)
+        assert statuses == {s: "ok" if any(needs(sc, b) <= caps for b in sc.benchmarks(1024))
+                            else "unsupported"
+                            for s, sc in catalog.all_scenarios().items()}, statuses
+
+
+def needs(sc: catalog.Scenario, b: catalog.Benchmark) -> set[str]:
+    return {c.value for c in sc.requires | b.requires}
+
+
+def test_the_lifecycle_scenarios_ran_on_every_runtime(full_run: tuple[Path, dict, str]) -> None:
+    """The command of the lifecycle issue, ``--scenario cold_start,compile,instantiate,
+    first_call,cache``, is part of this run: each benchmark ran where the runtime can do it,
+    and the run folder holds what the report needs about modules and caches."""
+    run_dir, manifest, stdout = full_run
+    lifecycle = ("cold_start", "compile", "instantiate", "first_call", "cache")
+    for entry in manifest["runtimes"].values():
+        caps = set(entry["info"]["capabilities"])
+        for name in lifecycle:
+            sc = catalog.get(name)
+            for b in sc.benchmarks(1024):
+                want = "ok" if needs(sc, b) <= caps else "unsupported"
+                got = entry["scenarios"][name]["benchmarks"][b.name]
+                assert got["status"] == want, (entry["runtime"], b.name, got)
+    assert manifest["options"]["module_sizes"] == "1K"
+    assert manifest["scenario_defaults"]["compile"]["loops"] == 1
+
+    m = generated.module(1024)
+    data = json.loads((run_dir / lifecycle_summary.SUMMARY).read_text())
+    assert data["modules"] == [{"size": 1024, "bytes": len(m.wasm), "functions": m.functions,
+                                "sha256": m.sha256, "generator": m.describe()["module_generator"]}]
+    assert data["flags"] == []  # nothing is judged below 1 MB, and every artifact loaded
+    by_runtime = {r["runtime"]: r for r in data["runtimes"].values()}
+    for name in ("wasmtime", "wasmer-cranelift", "wasmer-singlepass"):
+        (point,) = by_runtime[name]["compile"]["points"]
+        assert point["bytes"] == len(m.wasm) and point["median_s"] > 0
+        reuse = next(v for v in by_runtime[name]["cache"] if v["mechanism"] == "reuse")
+        assert reuse["status"] == "ok" and reuse["speedup"] > 0
+    assert {v["mechanism"]: v["status"] for v in by_runtime["wasmer-cranelift"]["cache"]} == {
+        "reuse": "ok", "deserialize": "ok", "deserialize_file": "unsupported",
+        "disk_hit": "unsupported"}
+    assert by_runtime["python"]["compile"]["points"] == []
+    assert by_runtime["wasmtime"]["pyperf"]["compile"]["loops"] == [1]
+    assert "Lifecycle summary" in stdout
+
+    key = next(k for k, e in manifest["runtimes"].items() if e["runtime"] == "wasmtime")
+    meta = {b.get_name(): b.get_metadata()
+            for b in pyperf.BenchmarkSuite.load(str(run_dir / f"{key}.json")).get_benchmarks()}
+    assert meta["compile/1024"]["module_sha256"] == m.sha256
+    assert meta["cache/disk_hit/1024"]["cache_mechanism"] == "disk_hit"
+    assert "loops=1" in meta["compile/1024"]["scenario_pyperf_defaults"]
+    assert meta["instantiate/host_imports"]["module_imports"] == 8
 
 
 def test_the_interpreters_ran_every_scenario(full_run: tuple[Path, dict, str]) -> None:

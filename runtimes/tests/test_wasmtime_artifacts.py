@@ -17,7 +17,7 @@ from runtimes.base import ArtifactRejected
 
 pytest.importorskip("wasmtime")
 
-from runtimes.wasmtime_py import Wasmtime  # noqa: E402 - after the availability check
+from runtimes.wasmtime_py import Wasmtime
 
 
 class FuelWasmtime(Wasmtime):
