@@ -189,13 +189,14 @@ def summarize(run_dir: Path, manifest: Mapping[str, Any]) -> dict[str, Any]:
         points = []
         for name, bench in timed.items():
             meta = bench.get_metadata()
-            if "module_sha256" in meta and meta.get("module_imports", 0) == 0 \
-                    and name.split("/")[-1].isdigit():
-                modules[int(name.split("/")[-1])] = {
-                    "bytes": meta["module_bytes"], "functions": meta["module_functions"],
-                    "sha256": meta["module_sha256"], "generator": meta["module_generator"]}
-            if name.startswith("compile/") and cells[name].median_s is not None:
-                points.append({"size": int(name.split("/")[1]), "bytes": meta["module_bytes"],
+            if meta.get("scenario") not in ("compile", "cache"):
+                continue
+            size = int(name.rsplit("/", 1)[1])
+            modules[size] = {"bytes": meta["module_bytes"], "functions": meta["module_functions"],
+                             "sha256": meta["module_sha256"],
+                             "generator": meta["module_generator"]}
+            if meta["scenario"] == "compile" and cells[name].median_s is not None:
+                points.append({"size": size, "bytes": meta["module_bytes"],
                                "median_s": bench.median(),
                                "stdev_s": bench.stdev() if bench.get_nvalue() > 1 else None,
                                "values": bench.get_nvalue()})

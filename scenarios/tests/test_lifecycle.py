@@ -147,7 +147,8 @@ def test_compile_fit_gives_ms_per_mb_and_the_loglog_slope() -> None:
 
 def _bench(name: str, values: list[float], **meta: object) -> pyperf.Benchmark:
     runs = [pyperf.Run([v], warmups=[], collect_metadata=False,
-                       metadata={"name": name, "loops": 1, "inner_loops": 1, **meta})
+                       metadata={"name": name, "loops": 1, "inner_loops": 1,
+                                 "scenario": name.split("/")[0], **meta})
             for v in values]
     return pyperf.Benchmark(runs)
 
