@@ -53,6 +53,8 @@ TABLE_MAX = 1024  # functions placed in the table (the call_indirect targets)
 DATA_BYTES = 256  # the constant table at address 0, read by every function
 SCRATCH = 256  # scratch words start here (never overlapping the constant table)
 MASK32 = 0xFFFF_FFFF
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 # Type indices.
 T_FUNC = 0  # (i32 x, i32 depth) -> i32
@@ -428,6 +430,7 @@ def _locked(path: Path) -> Iterator[None]:
 def _atomic_bytes(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp's 0600 would keep the cache from other users
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)

@@ -235,7 +235,7 @@ def write(run_dir: Path, manifest: Mapping[str, Any]) -> list[str]:
     if not summary["runtimes"]:
         return []
     results.atomic_write(run_dir / SUMMARY, json.dumps(summary, indent=1) + "\n")
-    lines = [f"\nLifecycle summary (compile fits, cache speed-ups): {run_dir / SUMMARY}"]
+    lines = [f"\nLifecycle summary: {run_dir / SUMMARY}"]
     for key, r in summary["runtimes"].items():
         fit = r["compile"]["fit"]
         if fit:
