@@ -46,7 +46,7 @@ def test_module_is_code_not_data() -> None:
     assert len(program.data) <= 256
     summary = summarize(wasm)
     assert summary.exports == {"run": "func", "memory": "memory"}
-    assert summary.export_types["run"] == "(i32) -> i32"
+    assert summary.signatures["run"] == (("i32",), ("i32",))
 
 
 def test_imports_are_host_functions_run_calls() -> None:
