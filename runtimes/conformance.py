@@ -71,6 +71,10 @@ WASI_WAT = r"""(module
     (if (i32.gt_u (local.get $argc) (i32.const 1)) (then (call $exit (local.get $argc))))))"""
 
 
+DATA_WAT = """(module (memory 1) (data (i32.const 16) "abc")
+  (func (export "first") (result i32) i32.const 16 i32.load8_u))"""
+
+
 def wat(text: str) -> bytes:
     """Assemble WAT with wasmtime's assembler (wasmtime is a core dependency)."""
     wasmtime = pytest.importorskip("wasmtime")
@@ -203,6 +207,11 @@ class ConformanceSuite:
         a, b = runtime.instantiate(module), runtime.instantiate(module)
         a.memory().write(70_000, b"only-a")
         assert bytes(b.memory().read(70_000, 6)) == b"\0" * 6
+
+    def test_every_instance_of_a_module_gets_its_data_segments(self, runtime: Runtime) -> None:
+        self._needs(runtime, Capability.ANY_MODULE)
+        module = runtime.compile(wat(DATA_WAT))
+        assert [runtime.instantiate(module).export("first")() for _ in range(3)] == [0x61] * 3
 
     def test_missing_exports_are_named(self, article: Any) -> None:
         with pytest.raises(ExportNotFound, match="sum_arrays"):

@@ -19,6 +19,7 @@ What the interpreter does, verified on 2.2.3 and worth knowing when reading its 
 
 from __future__ import annotations
 
+import copy
 import io
 import sys
 from collections.abc import Callable
@@ -199,11 +200,27 @@ class Pywasm(Runtime):
             runtime.imports.setdefault(mod, {})[name] = runtime.allocate_func_host(
                 ty, _host_call(host, host_errors))
         try:
-            inst = runtime.instance(desc)
+            inst = runtime.instance(_own_data_segments(desc))
         except AssertionError:
             raise LinkError("pywasm refused the imports (a type mismatch?) or the start "
                             "function trapped") from None
         return PywasmInstance(self._pywasm, runtime, inst, summary, host_errors)
+
+
+def _own_data_segments(desc: Any) -> Any:
+    """The module description with copies of its data segments' bytes.
+
+    pywasm's data instances alias the description's bytes and ``data.drop`` (run after every
+    active segment is copied into memory) clears them, so a second instance of one compiled
+    module would start with no data at all.
+    """
+    mine = copy.copy(desc)
+    mine.data = []
+    for segment in desc.data:
+        fresh = copy.copy(segment)
+        fresh.init = bytearray(segment.init)
+        mine.data.append(fresh)
+    return mine
 
 
 def _host_call(host: HostFunction, errors: list[BaseException]) -> Callable[[Any, list], list]:
