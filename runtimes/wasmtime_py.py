@@ -141,14 +141,14 @@ class Wasmtime(Runtime):
 
         self._wt = wasmtime
         self.disk_cache = disk_cache
-        self.engine = wasmtime.Engine(self._config())
+        config = self._config()
+        if disk_cache is not None:  # here, not in _config: subclasses replace that one
+            config.cache = str(_cache_config_file(disk_cache))
+        self.engine = wasmtime.Engine(config)
 
     def _config(self) -> Any:
-        """The engine configuration; subclasses change it (strategy, interruption, caches)."""
-        config = self._wt.Config()
-        if self.disk_cache is not None:
-            config.cache = str(_cache_config_file(self.disk_cache))
-        return config
+        """The engine configuration; subclasses change it (strategy, interruption)."""
+        return self._wt.Config()
 
     @property
     def info(self) -> RuntimeInfo:
