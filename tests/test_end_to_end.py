@@ -15,7 +15,7 @@ import pytest
 
 import guest
 from guest import generated
-from scenarios import catalog, hosts, lifecycle_summary
+from scenarios import catalog, hosts
 from scenarios.analysis import interop
 from tests import fakes
 
@@ -87,7 +87,7 @@ def test_the_lifecycle_scenarios_ran_on_every_runtime(full_run: tuple[Path, dict
     assert manifest["scenario_defaults"]["compile"]["loops"] == 1
 
     m = generated.module(1024)
-    data = json.loads((run_dir / lifecycle_summary.SUMMARY).read_text())
+    data = json.loads((run_dir / lifecycle.SUMMARY).read_text())
     assert data["modules"] == [{"size": 1024, "bytes": len(m.wasm), "functions": m.functions,
                                 "sha256": m.sha256, "generator": m.describe()["module_generator"]}]
     assert data["flags"] == []  # nothing is judged below 1 MB, and every artifact loaded

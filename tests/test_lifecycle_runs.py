@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from scenarios import lifecycle_summary
+from scenarios.analysis import lifecycle
 from tests import fakes
 from tests.test_end_to_end import only_run, run_cli
 
@@ -26,7 +26,7 @@ def cells(manifest: dict[str, Any]) -> dict[str, dict[str, dict[str, str]]]:
 
 
 def summary(run_dir: Path) -> dict[str, Any]:
-    data = json.loads((run_dir / lifecycle_summary.SUMMARY).read_text())
+    data = json.loads((run_dir / lifecycle.SUMMARY).read_text())
     return {"flags": data["flags"], "modules": data["modules"],
             **{v["runtime"]: v for v in data["runtimes"].values()}}
 

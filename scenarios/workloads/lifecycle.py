@@ -4,7 +4,7 @@ The seed (002) is a compilation cache silently defeated: a 50 MB module recompil
 every load instead of ~10 ms from cache. So every phase is timed on its own, and every cache
 mechanism is timed as what a program does to get a working instance (load, instantiate, call
 ``run`` and check its answer) beside the cold path it replaces, so the orchestrator can say
-how much each cache really saves (see ``scenarios.lifecycle_summary``).
+how much each cache really saves (see ``scenarios.analysis.lifecycle``).
 
 Compile and cache benchmarks use generated modules (``guest.generated``) of the sizes in
 ``guest.generated.sizes()`` (``--module-sizes``); their ``payload_bytes`` is the size asked
@@ -30,7 +30,8 @@ from typing import Any
 import guest
 from guest import generated
 from runtimes.base import Capability, HostFunction, Runtime
-from scenarios import hosts, lifecycle_summary, reference, startup
+from scenarios import hosts, reference, startup
+from scenarios.analysis import lifecycle as lifecycle_analysis
 from scenarios.catalog import Benchmark, Scenario, Session, ValidationError, Workload, register
 
 GUEST = "article"
@@ -88,7 +89,7 @@ register(Scenario(
              for phase in startup.PHASES],
     (GUEST,), ARTICLE,
     defaults={"processes": 4, "values": 5, "warmups": 1, "loops": 1},
-    derive=lifecycle_summary.write))
+    derive=lifecycle_analysis.write))
 
 
 # --- compile ---------------------------------------------------------------------------------
@@ -108,7 +109,7 @@ register(Scenario(
     frozenset(),  # ANY_MODULE per benchmark, so a runtime without it lists each as such
     lambda: [Benchmark(f"compile/{n}", "compile", _compile(n), n, inner_loops=1, requires=ANY,
                        lazy_metadata=_module_metadata(n)) for n in generated.sizes()],
-    defaults=LONG, derive=lifecycle_summary.write))
+    defaults=LONG, derive=lifecycle_analysis.write))
 
 
 # --- instantiate -----------------------------------------------------------------------------
@@ -150,7 +151,7 @@ register(Scenario(
                   lazy_metadata=_module_metadata(SMALL_MODULE, HOST_IMPORTS)),
     ],
     (GUEST,), ARTICLE, defaults={"processes": 10},
-    derive=lifecycle_summary.write))
+    derive=lifecycle_analysis.write))
 
 
 # --- first_call ------------------------------------------------------------------------------
@@ -182,7 +183,7 @@ register(Scenario(
     # The timed part is one call (0.05-50 us) but every one needs a fresh instance: calibrate
     # to a short total so the untimed instantiations do not take minutes.
     defaults={"processes": 10, "min_time": 0.002},
-    derive=lifecycle_summary.write))
+    derive=lifecycle_analysis.write))
 
 
 # --- cache -----------------------------------------------------------------------------------
@@ -265,7 +266,8 @@ def _cache_disk_hit(m: generated.GeneratedModule, rt: Runtime) -> Workload:
 
 
 # mechanism -> (prepare, capability needed, what it is). ``compile_each`` is the cold path the
-# others are measured against (lifecycle_summary.BASELINE); ``disk_miss`` is a miss, not judged.
+# others are measured against (``lifecycle_analysis.BASELINE``); ``disk_miss`` is a miss, not
+# judged.
 CACHE_MECHANISMS: dict[str, tuple[Callable[[generated.GeneratedModule, Runtime], Workload],
                                   Capability | None, str]] = {
     "compile_each": (_cache_compile_each, None,
@@ -300,4 +302,4 @@ def _cache_benchmarks() -> list[Benchmark]:
 register(Scenario(
     "cache", "load a working instance through each cache mechanism, against compiling every "
     "time; speed-ups and 'cache ineffective' flags in lifecycle.json",
-    frozenset(), _cache_benchmarks, defaults=LONG, derive=lifecycle_summary.write))
+    frozenset(), _cache_benchmarks, defaults=LONG, derive=lifecycle_analysis.write))
