@@ -14,6 +14,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import guest
@@ -52,6 +53,13 @@ class Workload:
     # loops (each loop runs the statement ``inner_loops`` times).
     refresh: Callable[[], dict[str, Any]] | None = None
     refresh_every: int = 0
+    # For an operation whose cost is not the wall time of a statement (the latency after a
+    # deadline, say): ``measure(n)`` performs n operations, validates each one (raising
+    # ValidationError), and returns the sum of their measured seconds. ``stmt`` is then unused.
+    measure: Callable[[int], float] | None = None
+    # What validation observed that a reader needs (which exception surfaced, say); recorded
+    # with the benchmark's status in the manifest.
+    facts: dict[str, Any] = field(default_factory=dict)
 
     def problem(self, value: Any) -> str | None:
         """Why ``value`` is not the reference answer, or None when it is."""
@@ -79,6 +87,7 @@ class Session:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._modules: dict[bytes, Any] = {}
+        self._siblings: dict[Capability, Session] = {}
 
     def module(self, guest_name: str) -> Any:
         return self.compiled(guest.get(guest_name).wasm)
@@ -92,6 +101,12 @@ class Session:
 
     def instance(self, guest_name: str, imports: Imports | None = None) -> Instance:
         return self.runtime.instantiate(self.module(guest_name), imports)
+
+    def with_interruption(self, mechanism: Capability) -> Session:
+        """A session on the sibling runtime whose instances ``mechanism`` can stop (cached)."""
+        if mechanism not in self._siblings:
+            self._siblings[mechanism] = Session(self.runtime.with_interruption(mechanism))
+        return self._siblings[mechanism]
 
 
 @dataclass(frozen=True)
@@ -107,6 +122,9 @@ class Benchmark:
     # Recorded with every value (pyperf metadata) and in the manifest, so derived figures
     # (per-callback cost, per-argument fit, ...) can be computed from the results alone.
     metadata: dict[str, str | int | float] = field(default_factory=dict)
+    # Operations per value, fixed instead of calibrated, for operations that take milliseconds
+    # by nature (a deadline, a process start): 1 makes every pyperf value one operation.
+    loops: int | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +171,10 @@ class Scenario:
 
 
 SCENARIOS: dict[str, Scenario] = {}
+# Derived results written beside a run's manifest when it ends: name -> fn(run_dir, manifest),
+# returning the JSON-ready data for ``<run_dir>/<name>.json``, or None when nothing applies.
+RunSummary = Callable[[Path, dict[str, Any]], Any]
+SUMMARIES: dict[str, RunSummary] = {}
 
 
 def register(scenario: Scenario) -> Scenario:
@@ -160,6 +182,16 @@ def register(scenario: Scenario) -> Scenario:
         raise ValueError(f"scenario {scenario.name!r} is registered twice")
     SCENARIOS[scenario.name] = scenario
     return scenario
+
+
+def register_summary(name: str, summarize: RunSummary) -> RunSummary:
+    SUMMARIES.setdefault(name, summarize)
+    return summarize
+
+
+def all_summaries() -> dict[str, RunSummary]:
+    _load_builtin()
+    return SUMMARIES
 
 
 def _load_builtin() -> None:

@@ -391,6 +391,8 @@ def _execute(run_dir: Path, manifest: dict[str, Any], report: bool = True, debug
         finally:
             manifest["finished"] = results.now()
             results.atomic_write_json(run_dir / results.MANIFEST, manifest)
+            if _summarize(run_dir, manifest):
+                results.atomic_write_json(run_dir / results.MANIFEST, manifest)
     if return_code:
         print(f"\n{PROG}: interrupted ({manifest['interrupted']['signal']}); what finished is "
               f"kept, {len(manifest['missing'])} cells missing.\nFinish it with: "
@@ -413,6 +415,23 @@ def make_report(run_dir: Path, debug: bool) -> int:
         return 1
     print(f"Report:  {index}\n         open file://{index.resolve()} in a browser")
     return 0
+
+
+def _summarize(run_dir: Path, manifest: dict[str, Any]) -> bool:
+    """Write the registered run summaries (``catalog.register_summary``) beside the manifest;
+    say whether the manifest changed. A summary that fails costs only itself: the error is
+    recorded in its place. (Called after the manifest is safely written.)
+    """
+    for name, summarize in catalog.all_summaries().items():
+        try:
+            data = summarize(run_dir, manifest)
+            if data is not None:
+                results.atomic_write_json(run_dir / f"{name}.json", data)
+                manifest.setdefault("summaries", {})[name] = f"{name}.json"
+        except Exception as exc:
+            manifest.setdefault("summaries", {})[name] = {"error": f"{type(exc).__name__}: {exc}"}
+            print(f"{PROG}: summary {name} failed: {exc}", file=sys.stderr)
+    return "summaries" in manifest
 
 
 def _run_and_record(spec: CellSpec, sc: catalog.Scenario, run_dir: Path, part_dir: Path,
