@@ -68,6 +68,8 @@ GUESTS: dict[str, Guest] = {
               "times (no-op, (i32,i32)->i32, (ptr,len) log), and the same loop without it"),
         Guest("exchange", "data both ways: i32/i64/f32/f64 argument shapes, a buffer the guest "
               "allocates and returns (upper_copy), memory.grow from the guest"),
+        Guest("compute", "the interruption scenarios' module: spin (never returns), "
+              "churn (a long finite loop), fib (recursive)"),
     )
 }
 

@@ -31,6 +31,10 @@ class Capability(str, enum.Enum):
     SERIALIZE = "serialize"  # serialize a compiled module to bytes and deserialize it back
     DESERIALIZE_FILE = "deserialize_file"  # deserialize from a file the runtime reads itself
     DISK_CACHE = "disk_cache"  # an on-disk compilation cache that a fresh engine consults
+    # Stopping a running guest in-runtime (see ``Runtime.with_interruption``). A runtime that
+    # declares neither can only be stopped by ending its process.
+    EPOCH_INTERRUPTION = "epoch_interruption"  # a deadline: another thread advances an epoch
+    FUEL = "fuel"  # a budget: the guest traps once it has executed that much work
 
 
 @dataclass(frozen=True)
@@ -83,9 +87,19 @@ class ExportNotFound(WasmError):
 
 
 class Trap(WasmError):
-    """The guest trapped (unreachable, out of bounds, ...) or was interrupted."""
+    """The guest trapped (unreachable, out of bounds, ...) or was interrupted.
+
+    ``code`` is the runtime's own name for the trap where it has one (``INTERRUPT``);
+    ``interrupted_by`` names the interruption mechanism when the trap is one.
+    """
 
     kind = "trap"
+
+    def __init__(self, message: str, *, code: str = "",
+                 interrupted_by: Capability | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.interrupted_by = interrupted_by
 
 
 class ArtifactRejected(WasmError):
@@ -218,6 +232,15 @@ class Instance(ABC):
     def memory(self, name: str = "memory") -> Memory:
         """The exported memory ``name``; raises ``ExportNotFound``."""
 
+    # In-runtime interruption, on instances of a runtime from ``Runtime.with_interruption``.
+    def set_epoch_deadline(self, ticks: int) -> None:
+        """Trap the running (or next) call once the epoch has advanced ``ticks`` times."""
+        raise NotSupported("this instance has no epoch interruption")
+
+    def set_fuel(self, units: int) -> None:
+        """Let calls execute ``units`` of work from now on, then trap."""
+        raise NotSupported("this instance has no fuel")
+
 
 @dataclass(frozen=True)
 class RuntimeInfo:
@@ -309,6 +332,20 @@ class Runtime(ABC):
     @abstractmethod
     def instantiate(self, module: Any, imports: Imports | None = None) -> Instance:
         """Instantiate a compiled module; raises ``LinkError`` (``Trap`` from a start function)."""
+
+    def with_interruption(self, mechanism: Capability) -> Runtime:
+        """A sibling of this runtime whose instances can be stopped by ``mechanism``.
+
+        Only for a mechanism in ``capabilities`` (``EPOCH_INTERRUPTION`` or ``FUEL``). It is a
+        separate runtime because enabling a mechanism changes the compiled code: this one keeps
+        its configuration, so its ordinary numbers never include the cost of being stoppable.
+        Its instances start with a far deadline / ample fuel, so calls run until re-armed.
+        """
+        raise NotSupported(f"{self.name} has no in-runtime {mechanism.value}")
+
+    def increment_epoch(self) -> None:
+        """Advance the epoch (from any thread, while a guest runs) on an epoch sibling."""
+        raise NotSupported(f"{self.name} has no epoch interruption")
 
     def load(self, wasm: bytes, imports: Imports | None = None) -> Instance:
         """Compile and instantiate in one step."""

@@ -14,7 +14,9 @@ sets it so that a runtime that silently stopped loading cannot pass as "skipped"
 
 from __future__ import annotations
 
+import faulthandler
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -354,6 +356,7 @@ class ConformanceSuite:
             inst.export("boom")()
         err = runtime.explain(info.value)
         assert isinstance(err, Trap) and "unreachable" in str(err).lower()
+        assert err.interrupted_by is None
         with pytest.raises(Exception) as info:
             inst.export("div")(1, 0)
         assert "divi" in str(runtime.explain(info.value)).lower()
@@ -461,3 +464,51 @@ class ConformanceSuite:
         assert files() - before, "the first compile stored nothing in the cache directory"
         second = runtime.with_disk_cache(tmp_path)
         assert second.load(guest.get("article").wasm).export("add_numbers")(10, 20) == 30
+    # -- stopping a runaway guest (the compute guest's spin never returns) -----------------------
+    @pytest.mark.parametrize("mechanism", [Capability.EPOCH_INTERRUPTION, Capability.FUEL])
+    def test_interruption_is_offered_exactly_where_declared(self, runtime: Runtime,
+                                                            mechanism: Capability) -> None:
+        if mechanism not in runtime.capabilities:
+            with pytest.raises(NotSupported):
+                runtime.with_interruption(mechanism)
+            return
+        sibling = runtime.with_interruption(mechanism)
+        assert isinstance(sibling, Runtime) and sibling.name == runtime.name
+        inst = sibling.load(guest.get("compute").wasm)
+        assert inst.export("fib")(20) == 6765  # starts far from any deadline, with ample fuel
+
+    def test_epoch_deadline_stops_a_runaway_guest_and_the_instance_survives(
+            self, runtime: Runtime) -> None:
+        self._needs(runtime, Capability.EPOCH_INTERRUPTION)
+        sibling = runtime.with_interruption(Capability.EPOCH_INTERRUPTION)
+        inst = sibling.load(guest.get("compute").wasm)
+        inst.set_epoch_deadline(1)
+        timer = threading.Timer(0.05, sibling.increment_epoch)
+        # A binding that holds the GIL while the guest runs never lets the timer act: end the
+        # test process with a traceback rather than hang.
+        faulthandler.dump_traceback_later(60, exit=True)
+        try:
+            timer.start()
+            with pytest.raises(Exception) as info:
+                inst.export("spin")()
+        finally:
+            faulthandler.cancel_dump_traceback_later()
+            timer.join()
+        err = sibling.explain(info.value)
+        assert isinstance(err, Trap) and err.interrupted_by is Capability.EPOCH_INTERRUPTION
+        assert err.code and err.code in err.describe()
+        inst.set_epoch_deadline(1 << 40)  # re-armed, the same instance works again
+        assert inst.export("fib")(10) == 55
+
+    def test_fuel_stops_a_runaway_guest_and_the_instance_survives(self, runtime: Runtime
+                                                                  ) -> None:
+        self._needs(runtime, Capability.FUEL)
+        sibling = runtime.with_interruption(Capability.FUEL)
+        inst = sibling.load(guest.get("compute").wasm)
+        inst.set_fuel(100_000)
+        with pytest.raises(Exception) as info:
+            inst.export("spin")()
+        err = sibling.explain(info.value)
+        assert isinstance(err, Trap) and err.interrupted_by is Capability.FUEL
+        inst.set_fuel(1 << 40)
+        assert inst.export("fib")(10) == 55

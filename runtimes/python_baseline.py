@@ -196,6 +196,31 @@ class ExchangeGuest(ArticleGuest):
         return checksum
 
 
+class ComputeGuest:
+    """The interruption scenarios' exports (see guest/compute/lib.rs), same semantics, in Python."""
+
+    def __init__(self, memory: BytearrayMemory) -> None:
+        self.turns = 0
+
+    def spin(self) -> None:
+        while True:  # a runaway guest: a plain Python loop can only be stopped from outside
+            self.turns += 1
+
+    def churn(self, rounds: int) -> int:
+        x = 0x9E37_79B9_7F4A_7C15
+        for _ in range(rounds & 0xFFFF_FFFF):
+            x = (x * 6_364_136_223_846_793_005 + 1_442_695_040_888_963_407) & _M64
+            x ^= x >> 29
+        return _wrap_i32(x)
+
+    def fib(self, n: int) -> int:
+        return _wrap_i32(self._fib(n & 0xFFFF_FFFF))
+
+    def _fib(self, n: int) -> int:
+        return n if n < 2 else self._fib(n - 1) + self._fib(n - 2)
+
+
+
 @dataclass
 class PythonModule:
     """A 'compiled' module: its parsed summary and the Python class implementing it, if any."""
@@ -235,7 +260,8 @@ class PythonBaseline(Runtime):
     # Guest name (see guest.GUESTS) -> the class implementing its exports in Python. A module
     # is recognised by its exact bytes, so only this project's guests run here.
     implementations: ClassVar[dict[str, type]] = {
-        "article": ArticleGuest, "callbacks": CallbacksGuest, "exchange": ExchangeGuest}
+        "article": ArticleGuest, "callbacks": CallbacksGuest, "exchange": ExchangeGuest,
+        "compute": ComputeGuest}
 
     @classmethod
     def _check_availability(cls) -> Availability:

@@ -11,6 +11,10 @@ when another engine configuration made the artifact), ``deserialize_file`` (the 
 mapped: rewriting it under a live module kills the process with SIGBUS), and the on-disk
 cache (``Config.cache`` naming a TOML file that points at the folder; entries are keyed by
 the engine configuration, so a fresh engine configured alike hits).
+
+The default ``wasmtime`` runtime keeps wasmtime's default configuration. Interruption (epoch
+deadlines, fuel) changes the compiled code, so it lives on a sibling runtime with its own
+engine (``with_interruption``), used only by the scenarios that measure it.
 """
 
 from __future__ import annotations
@@ -121,13 +125,29 @@ class WasmtimeInstance(Instance):
     def memory(self, name: str = "memory") -> Memory:
         return WasmtimeMemory(self._wt, self._store, self._get(name, self._wt.Memory))
 
+    def set_epoch_deadline(self, ticks: int) -> None:
+        self._store.set_epoch_deadline(ticks)
+
+    def set_fuel(self, units: int) -> None:
+        self._store.set_fuel(units)
+
+
+# Far enough never to be reached, small enough that wasmtime's epoch + ticks cannot overflow.
+FAR_EPOCH_TICKS = 1 << 62
+AMPLE_FUEL = 1 << 62
+_INTERRUPTIONS = (Capability.EPOCH_INTERRUPTION, Capability.FUEL)
+# wasmtime's trap codes for an interruption, by mechanism.
+_INTERRUPT_CODES = {"INTERRUPT": Capability.EPOCH_INTERRUPTION,
+                    "OUT_OF_FUEL": Capability.FUEL}
+
 
 class Wasmtime(Runtime):
     name = "wasmtime"
     summary = "wasmtime-py, public API as shipped (Func.__call__, Memory.read/write), Cranelift"
     capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.HOST_IMPORTS,
                               Capability.WASI, Capability.SERIALIZE,
-                              Capability.DESERIALIZE_FILE, Capability.DISK_CACHE})
+                              Capability.DESERIALIZE_FILE, Capability.DISK_CACHE,
+                              *_INTERRUPTIONS})
 
     @classmethod
     def _check_availability(cls) -> Availability:
@@ -135,25 +155,45 @@ class Wasmtime(Runtime):
 
         return Availability(True)
 
-    def __init__(self, disk_cache: Path | None = None) -> None:
+    def __init__(self, disk_cache: Path | None = None,
+                 interruption: Capability | None = None) -> None:
         super().__init__()
         import wasmtime
 
         self._wt = wasmtime
         self.disk_cache = disk_cache
+        self.interruption = interruption
         config = self._config()
-        if disk_cache is not None:  # here, not in _config: subclasses replace that one
+        # Applied here, not in _config, so that subclasses that replace it keep them.
+        if disk_cache is not None:
             config.cache = str(_cache_config_file(disk_cache))
+        if interruption is Capability.EPOCH_INTERRUPTION:
+            config.epoch_interruption = True
+        elif interruption is Capability.FUEL:
+            config.consume_fuel = True
         self.engine = wasmtime.Engine(config)
 
     def _config(self) -> Any:
-        """The engine configuration; subclasses change it (strategy, interruption)."""
+        """The engine configuration; subclasses change it (strategy)."""
         return self._wt.Config()
+
+    def with_interruption(self, mechanism: Capability) -> Runtime:
+        if mechanism not in _INTERRUPTIONS:
+            return super().with_interruption(mechanism)
+        return type(self)(interruption=mechanism)
+
+    def increment_epoch(self) -> None:
+        if self.interruption is not Capability.EPOCH_INTERRUPTION:
+            super().increment_epoch()  # raises: this engine has no epoch interruption
+        self.engine.increment_epoch()
 
     @property
     def info(self) -> RuntimeInfo:
+        binding = "public API: Func.__call__, Memory.read/write"
+        if self.interruption is not None:
+            binding += f"; {self.interruption.value} on"
         return RuntimeInfo(self.name, "wasmtime", metadata.version("wasmtime"), "cranelift",
-                           "public API: Func.__call__, Memory.read/write")
+                           binding)
 
     def compile(self, wasm: bytes) -> Any:
         try:
@@ -183,6 +223,11 @@ class Wasmtime(Runtime):
     def instantiate(self, module: Any, imports: Imports | None = None) -> Instance:
         wt = self._wt
         store = wt.Store(self.engine)
+        # With a mechanism on, calls trap at once until armed: start with a far deadline.
+        if self.interruption is Capability.EPOCH_INTERRUPTION:
+            store.set_epoch_deadline(FAR_EPOCH_TICKS)
+        elif self.interruption is Capability.FUEL:
+            store.set_fuel(AMPLE_FUEL)
         linker = wt.Linker(self.engine)
         for mod_name, funcs in (imports or {}).items():
             for field_name, host in funcs.items():
@@ -226,7 +271,8 @@ class Wasmtime(Runtime):
             # The message is "error while executing at wasm backtrace: ... Caused by: <cause>".
             code = exc.trap_code.name if exc.trap_code is not None else "unknown"
             cause = exc.message.strip().splitlines()[-1].strip()
-            return Trap(f"trap {code}: {cause}")
+            return Trap(f"trap {code}: {cause}", code=code,
+                        interrupted_by=_INTERRUPT_CODES.get(code))
         return super().explain(exc)
 
 

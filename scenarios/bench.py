@@ -63,26 +63,36 @@ def watchdog(seconds: float, path: str | None) -> Iterator[None]:
             faulthandler.cancel_dump_traceback_later()
 
 
-def check(runtime: Runtime, bench: Benchmark, session: Session
+def check(runtime: Runtime, bench: Benchmark, session: Session,
+          facts: dict[str, Any] | None = None
           ) -> tuple[Callable[[], Any], Callable[[int], float], Callable[[], None]]:
     """Prepare ``bench`` and validate it once; return ``(once, timed, recheck)``.
 
     Raises ``ValidationError`` with a one-line reason when the answer is wrong or the guest
     fails (the runtime's error is explained in the framework's terms), and ``NotSupported``
-    when the runtime cannot run this benchmark at all.
+    when the runtime cannot run this benchmark at all. What validation observed
+    (``Workload.facts``) is copied into ``facts``.
     """
     try:
         work = bench.prepare(session)
-        once, compiled = compile_workload(work.stmt, work.names, work.result,
-                                          bench.inner_loops, work.setup, work.before_each)
-        timed = compiled
-        if work.refresh is not None:
-            timed = refreshed(compiled, work.refresh, work.refresh_every)
-        value = once()
+        measure = work.measure
+        if measure is None:
+            once, compiled = compile_workload(work.stmt, work.names, work.result,
+                                              bench.inner_loops, work.setup, work.before_each)
+            timed = compiled
+            if work.refresh is not None:
+                timed = refreshed(compiled, work.refresh, work.refresh_every)
+            value = once()
+        else:
+            measure(1)  # it validates every operation it measures
     except (ValidationError, NotSupported):
         raise
     except Exception as exc:
         raise ValidationError(runtime.explain(exc).describe()) from None
+    if facts is not None:
+        facts.update(work.facts)
+    if measure is not None:
+        return lambda: measure(1), _explained(runtime, measure), lambda: None
     problem = work.problem(value)
     if problem:
         raise ValidationError(f"wrong answer: {problem}")
@@ -101,6 +111,18 @@ def check(runtime: Runtime, bench: Benchmark, session: Session
             raise ValidationError(f"wrong answer after timing: {problem}")
 
     return once, timed, recheck
+
+
+def _explained(runtime: Runtime, measure: Callable[[int], float]) -> Callable[[int], float]:
+    """``measure`` with a guest error during timing reported as a wrong answer, one line."""
+    def timed(loops: int) -> float:
+        try:
+            return measure(loops)
+        except ValidationError:
+            raise
+        except Exception as exc:
+            raise ValidationError(runtime.explain(exc).describe()) from None
+    return timed
 
 
 def _forward(cmd: list[str], args: Any) -> None:
@@ -142,8 +164,8 @@ def _time_func(runtime: Runtime, bench: Benchmark, session: Session, events: Eve
                     events.emit("worker_failed", benchmark=bench.name, detail=str(exc))
                     raise
         with watchdog(call_timeout, watchdog_path):
-            elapsed = state["timed"](loops)
             try:
+                elapsed = state["timed"](loops)
                 state["recheck"]()
             except ValidationError as exc:
                 events.emit("worker_failed", benchmark=bench.name, detail=str(exc))
@@ -230,16 +252,17 @@ def main() -> int:
                 events.emit("invalid", benchmark=bench.name, detail=problem)
                 continue
             events.emit("validate", benchmark=bench.name)
+            facts: dict[str, Any] = {}
             with watchdog(args.call_timeout, watchdog_path):
                 try:
-                    check(runtime, bench, session)
+                    check(runtime, bench, session, facts)
                 except ValidationError as exc:
                     events.emit("invalid", benchmark=bench.name, detail=str(exc))
                     continue
                 except NotSupported as exc:
                     events.emit("not_supported", benchmark=bench.name, detail=str(exc))
                     continue
-            events.emit("valid", benchmark=bench.name)
+            events.emit("valid", benchmark=bench.name, **({"facts": facts} if facts else {}))
             passed.append(bench)
         benches = passed
         args.benchmarks = ",".join(b.name for b in benches)  # workers time only these

@@ -64,6 +64,13 @@ class Workload:
     # After each timed value, validate the answer of the last timed statement instead of
     # running the workload once more (for operations that take seconds, like a compile).
     validate_last: bool = False
+    # For an operation whose cost is not the wall time of a statement (the latency after a
+    # deadline, say): ``measure(n)`` performs n operations, validates each one (raising
+    # ValidationError), and returns the sum of their measured seconds. ``stmt`` is then unused.
+    measure: Callable[[int], float] | None = None
+    # What validation observed that a reader needs (which exception surfaced, say); recorded
+    # with the benchmark's status in the manifest.
+    facts: dict[str, Any] = field(default_factory=dict)
 
     def problem(self, value: Any) -> str | None:
         """Why ``value`` is not the reference answer, or None when it is."""
@@ -91,6 +98,7 @@ class Session:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._modules: dict[bytes, Any] = {}
+        self._siblings: dict[Capability, Session] = {}
 
     def module(self, guest_name: str) -> Any:
         return self.compiled(guest.get(guest_name).wasm)
@@ -104,6 +112,12 @@ class Session:
 
     def instance(self, guest_name: str, imports: Imports | None = None) -> Instance:
         return self.runtime.instantiate(self.module(guest_name), imports)
+
+    def with_interruption(self, mechanism: Capability) -> Session:
+        """A session on the sibling runtime whose instances ``mechanism`` can stop (cached)."""
+        if mechanism not in self._siblings:
+            self._siblings[mechanism] = Session(self.runtime.with_interruption(mechanism))
+        return self._siblings[mechanism]
 
 
 @dataclass(frozen=True)
@@ -146,10 +160,6 @@ class Scenario:
     # benchmarks whose one operation takes seconds (compiling 8 MB) pyperf's 20 x 3 would
     # take hours.
     defaults: Mapping[str, int | float] = field(default_factory=dict)
-    # Called by the orchestrator after the run's cells (a hook shared by several scenarios
-    # runs once): derives results from the run folder (e.g. lifecycle.json) and returns
-    # lines to print under the status table.
-    derive: Callable[[Path, Mapping[str, Any]], list[str]] | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.defaults) - RUN_DEFAULTS
@@ -187,6 +197,13 @@ class Scenario:
 
 
 SCENARIOS: dict[str, Scenario] = {}
+# Derived results written beside a run's manifest when it ends: name -> fn(run_dir, manifest),
+# returning the JSON-ready data for ``<run_dir>/<name>.json``, or None when nothing applies.
+# ``notes(data)`` (optional) gives the lines to print under the run's status table.
+RunSummary = Callable[[Path, dict[str, Any]], Any]
+SummaryNotes = Callable[[Any], list[str]]
+SUMMARIES: dict[str, RunSummary] = {}
+SUMMARY_NOTES: dict[str, SummaryNotes] = {}
 
 
 def register(scenario: Scenario) -> Scenario:
@@ -194,6 +211,19 @@ def register(scenario: Scenario) -> Scenario:
         raise ValueError(f"scenario {scenario.name!r} is registered twice")
     SCENARIOS[scenario.name] = scenario
     return scenario
+
+
+def register_summary(name: str, summarize: RunSummary, notes: SummaryNotes | None = None
+                     ) -> RunSummary:
+    SUMMARIES.setdefault(name, summarize)
+    if notes is not None:
+        SUMMARY_NOTES.setdefault(name, notes)
+    return summarize
+
+
+def all_summaries() -> dict[str, RunSummary]:
+    _load_builtin()
+    return SUMMARIES
 
 
 def _load_builtin() -> None:

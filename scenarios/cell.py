@@ -210,7 +210,7 @@ def _death(rc: int, stalled: bool, log_text: str, watchdog_text: str, call_timeo
 _VERDICTS = {"invalid": "invalid", "not_supported": "unsupported"}
 
 
-def _finished_earlier(part_dir: Path, scenario: str) -> tuple[int, dict[str, dict[str, str]]]:
+def _finished_earlier(part_dir: Path, scenario: str) -> tuple[int, dict[str, dict[str, Any]]]:
     """(last attempt number, benchmarks an earlier attempt finished) for a resumed cell.
 
     A benchmark counts as timed only if its pyperf result can be loaded: an attempt killed
@@ -219,18 +219,27 @@ def _finished_earlier(part_dir: Path, scenario: str) -> tuple[int, dict[str, dic
     pattern = re.compile(rf"{re.escape(scenario)}\.(\d+)\.events\.jsonl")
     attempts = sorted(int(m[1]) for p in part_dir.glob(f"{scenario}.*.events.jsonl")
                       if (m := pattern.fullmatch(p.name)))
-    done: dict[str, dict[str, str]] = {}
+    done: dict[str, dict[str, Any]] = {}
     for n in attempts:
         timed: set[str] = set()
         with contextlib.suppress(Exception):
             timed = set(pyperf.BenchmarkSuite.load(str(part_dir / f"{scenario}.{n}.json"))
                         .get_benchmark_names())
-        for e in read_events(part_dir / f"{scenario}.{n}.events.jsonl"):
+        events = read_events(part_dir / f"{scenario}.{n}.events.jsonl")
+        seen = _seen(events)
+        for e in events:
             if e["event"] == "done" and e["benchmark"] in timed:
-                done[e["benchmark"]] = {"status": "ok", "detail": ""}
+                done[e["benchmark"]] = {"status": "ok", "detail": "",
+                                        **seen.get(e["benchmark"], {})}
             elif e["event"] in _VERDICTS:
                 done[e["benchmark"]] = {"status": _VERDICTS[e["event"]], "detail": e["detail"]}
     return max(attempts, default=0), done
+
+
+def _seen(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What validation observed per benchmark (its 'valid' event's facts), kept with its 'ok'."""
+    return {e["benchmark"]: {"facts": e["facts"]} for e in events
+            if e["event"] == "valid" and "facts" in e}
 
 
 def run_cell(spec: CellSpec, names: list[str], part_dir: Path) -> CellResult:
@@ -271,13 +280,14 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path) -> CellResult:
         if begin is None:  # died before it could even list its benchmarks
             result.status, result.detail = "failed", "{}: {}".format(*death)
             return result
+        seen = _seen(events)
         pending = None
         for e in events:
             name = e.get("benchmark")
             if e["event"] in _VERDICTS:
                 result.benchmarks[name] = {"status": _VERDICTS[e["event"]], "detail": e["detail"]}
             elif e["event"] == "done":
-                result.benchmarks[name] = {"status": "ok", "detail": ""}
+                result.benchmarks[name] = {"status": "ok", "detail": "", **seen.get(name, {})}
             if e["event"] in ("validate", "start"):
                 pending = name
             elif e["event"] in ("valid", "done", *_VERDICTS) and name == pending:

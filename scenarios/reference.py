@@ -93,3 +93,20 @@ def arg_values(kind: str, count: int) -> list:
 def byte_pattern(size: int) -> bytes:
     """``size`` bytes cycling through every byte value (a binary payload, not text)."""
     return (bytes(range(256)) * (size // 256 + 1))[:size]
+
+
+def fib(n: int) -> int:
+    """The guest's wrapping Fibonacci number, computed iteratively (as i32, like the guest's)."""
+    a, b = 0, 1
+    for _ in range(n):
+        a, b = b, (a + b) & 0xFFFFFFFF
+    return wrap_i32(a)
+
+
+def churn(rounds: int) -> int:
+    """The guest's 64-bit LCG folded onto itself ``rounds`` times; its low 32 bits as i32."""
+    state = 0x9E3779B97F4A7C15
+    for _ in range(rounds):
+        state = (state * 6364136223846793005 + 1442695040888963407) % 2**64
+        state ^= state >> 29
+    return wrap_i32(state)

@@ -407,7 +407,6 @@ def _execute(run_dir: Path, manifest: dict[str, Any], report: bool = True, debug
                                     options["max_bytes"], tuple(manifest["pyperf_args"]), extra)
                     _run_and_record(spec, sc, run_dir, part_dir, entry, manifest)
             manifest["complete"] = True
-            notes = derive(run_dir, manifest, scenarios)
         except cell.Stop as stop:
             for key, entry in manifest["runtimes"].items():  # keep every benchmark timed so far
                 results.merge_suites(sorted((run_dir / "parts" / key).glob("*.json")),
@@ -418,6 +417,9 @@ def _execute(run_dir: Path, manifest: dict[str, Any], report: bool = True, debug
         finally:
             manifest["finished"] = results.now()
             results.atomic_write_json(run_dir / results.MANIFEST, manifest)
+            notes = _summarize(run_dir, manifest)
+            if "summaries" in manifest:
+                results.atomic_write_json(run_dir / results.MANIFEST, manifest)
     if return_code:
         print(f"\n{PROG}: interrupted ({manifest['interrupted']['signal']}); what finished is "
               f"kept, {len(manifest['missing'])} cells missing.\nFinish it with: "
@@ -444,17 +446,26 @@ def make_report(run_dir: Path, debug: bool) -> int:
     return 0
 
 
-def derive(run_dir: Path, manifest: dict[str, Any], scenarios: list[catalog.Scenario]
-           ) -> list[str]:
-    """Run each scenario's ``derive`` hook once (shared hooks once in all); their notes."""
-    notes: list[str] = []
-    for hook in dict.fromkeys(sc.derive for sc in scenarios if sc.derive):
+def _summarize(run_dir: Path, manifest: dict[str, Any]) -> list[str]:
+    """Write the registered run summaries (``catalog.register_summary``) beside the manifest
+    and list them in it; return the lines to print. A summary that fails costs only itself:
+    the error is recorded in its place. (Called after the manifest is safely written.)
+    """
+    lines: list[str] = []
+    for name, summarize in catalog.all_summaries().items():
         try:
-            notes += hook(run_dir, manifest)
-        except Exception as exc:  # the measured results stay; say what could not be derived
-            notes.append(f"could not derive results with {hook.__module__}.{hook.__name__}: "
-                         f"{type(exc).__name__}: {exc}")
-    return notes
+            data = summarize(run_dir, manifest)
+            if data is None:
+                continue
+            results.atomic_write_json(run_dir / f"{name}.json", data)
+            manifest.setdefault("summaries", {})[name] = f"{name}.json"
+            lines.append(f"\n{name} summary: {run_dir / f'{name}.json'}")
+            notes = catalog.SUMMARY_NOTES.get(name)
+            lines += notes(data) if notes else []
+        except Exception as exc:
+            manifest.setdefault("summaries", {})[name] = {"error": f"{type(exc).__name__}: {exc}"}
+            print(f"{PROG}: summary {name} failed: {exc}", file=sys.stderr)
+    return lines
 
 
 def _run_and_record(spec: CellSpec, sc: catalog.Scenario, run_dir: Path, part_dir: Path,

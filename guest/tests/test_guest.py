@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import guest
+import runtimes
 from guest import build
-from runtimes.wasm_binary import summarize
+from runtimes.base import Capability
+from runtimes.wasm_binary import signature, summarize
+from scenarios import reference
 
 ARTICLE_EXPORTS = {"memory": "memory", "no_op": "func", "add_numbers": "func", "allocate": "func",
                    "deallocate": "func", "reverse_string_in_place": "func", "sum_array": "func"}
@@ -20,6 +24,51 @@ def test_article_exports_what_the_article_calls_and_imports_nothing() -> None:
     assert ARTICLE_EXPORTS.items() <= summary.exports.items()
     assert summary.imports == []
     assert summary.memory_pages and summary.memory_pages >= 17
+
+
+def test_compute_exports_the_interruption_workloads_and_imports_nothing() -> None:
+    summary = summarize(guest.get("compute").wasm)
+    assert {name: signature(*summary.signatures[name]) for name in ("spin", "churn", "fib")} \
+        == {"spin": "() -> ()", "churn": "(i32) -> i32", "fib": "(i32) -> i32"}
+    assert summary.imports == []
+
+
+@pytest.fixture(scope="module")
+def compute_with_fuel() -> Any:
+    """The compute guest on wasmtime with fuel, to run spin for a measured amount of work."""
+    cls = runtimes.get("wasmtime")
+    if not cls.availability().available:
+        pytest.skip(f"wasmtime unavailable: {cls.availability().reason}")
+    return cls().with_interruption(Capability.FUEL).load(guest.get("compute").wasm)
+
+
+def test_spin_is_a_real_loop_that_counts_its_turns(compute_with_fuel: Any) -> None:
+    """The optimiser kept spin's loop and its side effect: more fuel, proportionally more turns."""
+    inst = compute_with_fuel
+    mem = inst.memory()
+    size = mem.size()
+    before = mem.read(0, size)
+    counts = []
+    for budget in (20_000, 200_000):
+        inst.set_fuel(budget)
+        with pytest.raises(Exception, match="fuel"):
+            inst.export("spin")()
+        after = mem.read(0, size)
+        changed = next(i for i in range(size) if before[i] != after[i])
+        counts.append(int.from_bytes(after[changed & ~7:(changed & ~7) + 8], "little"))
+    assert counts[0] > 0 and counts[1] - counts[0] > 5 * counts[0]
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 4, 5, 7, 1000, 300_000])
+def test_churn_matches_the_reference(compute_with_fuel: Any, n: int) -> None:
+    compute_with_fuel.set_fuel(1 << 40)
+    assert compute_with_fuel.export("churn")(n) == reference.churn(n)
+
+
+def test_fib_matches_the_reference(compute_with_fuel: Any) -> None:
+    compute_with_fuel.set_fuel(1 << 40)
+    fib = compute_with_fuel.export("fib")
+    assert [fib(n) for n in range(26)] == [reference.fib(n) for n in range(26)]
 
 
 def test_sha256_is_of_the_committed_bytes() -> None:

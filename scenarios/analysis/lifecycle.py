@@ -1,8 +1,8 @@
 """What the lifecycle scenarios' numbers mean: compile cost per MB and the truth about caches.
 
 Small pure functions (``judge``, ``cache_verdicts``, ``fit_compile``, ``pyperf_settings``)
-that the report imports, and ``write``: the orchestrator's hook (``Scenario.derive``) that
-applies them to a run folder and writes ``lifecycle.json`` beside the manifest.
+that the report imports, and ``run_summary``/``notes``: the run summary (registered with
+``catalog.register_summary``) that applies them to a run folder as ``lifecycle.json``.
 
 Cache truth: each cache mechanism is timed as a load of a working instance and compared with
 ``cache/compile_each`` (compile + instantiate every time) at the same module size. The
@@ -13,7 +13,6 @@ configuration made it) or the module it produced failed validation.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -21,8 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pyperf
-
-from scenarios import results
 
 SUMMARY = "lifecycle.json"
 INEFFECTIVE_BELOW = 10.0  # a cache hit must be at least this many times faster than cold
@@ -230,13 +227,15 @@ def _settings_of(scenario: Mapping[str, Any], timed: Mapping[str, pyperf.Benchma
             for k in settings[0]}
 
 
-def write(run_dir: Path, manifest: Mapping[str, Any]) -> list[str]:
-    """The orchestrator's hook: write ``lifecycle.json``; return the lines to print."""
+def run_summary(run_dir: Path, manifest: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The orchestrator's summary (``lifecycle.json``); None when no lifecycle scenario ran."""
     summary = summarize(run_dir, manifest)
-    if not summary["runtimes"]:
-        return []
-    results.atomic_write(run_dir / SUMMARY, json.dumps(summary, indent=1) + "\n")
-    lines = [f"\nLifecycle summary: {run_dir / SUMMARY}"]
+    return summary if summary["runtimes"] else None
+
+
+def notes(summary: Mapping[str, Any]) -> list[str]:
+    """The lines printed under the run's status table: compile cost per MB, cache flags."""
+    lines = []
     for key, r in summary["runtimes"].items():
         fit = r["compile"]["fit"]
         if fit:

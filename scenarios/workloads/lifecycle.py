@@ -32,7 +32,15 @@ from guest import generated
 from runtimes.base import Capability, HostFunction, Runtime
 from scenarios import hosts, reference, startup
 from scenarios.analysis import lifecycle as lifecycle_analysis
-from scenarios.catalog import Benchmark, Scenario, Session, ValidationError, Workload, register
+from scenarios.catalog import (
+    Benchmark,
+    Scenario,
+    Session,
+    ValidationError,
+    Workload,
+    register,
+    register_summary,
+)
 
 GUEST = "article"
 ARTICLE = {"add_numbers": "(i32, i32) -> i32"}
@@ -88,8 +96,7 @@ register(Scenario(
                        guest=GUEST if phase == "first_call" else None)
              for phase in startup.PHASES],
     (GUEST,), ARTICLE,
-    defaults={"processes": 4, "values": 5, "warmups": 1, "loops": 1},
-    derive=lifecycle_analysis.write))
+    defaults={"processes": 4, "values": 5, "warmups": 1, "loops": 1}))
 
 
 # --- compile ---------------------------------------------------------------------------------
@@ -109,7 +116,7 @@ register(Scenario(
     frozenset(),  # ANY_MODULE per benchmark, so a runtime without it lists each as such
     lambda: [Benchmark(f"compile/{n}", "compile", _compile(n), n, inner_loops=1, requires=ANY,
                        lazy_metadata=_module_metadata(n)) for n in generated.sizes()],
-    defaults=LONG, derive=lifecycle_analysis.write))
+    defaults=LONG))
 
 
 # --- instantiate -----------------------------------------------------------------------------
@@ -150,8 +157,7 @@ register(Scenario(
                   requires=ANY | {Capability.HOST_IMPORTS},
                   lazy_metadata=_module_metadata(SMALL_MODULE, HOST_IMPORTS)),
     ],
-    (GUEST,), ARTICLE, defaults={"processes": 10},
-    derive=lifecycle_analysis.write))
+    (GUEST,), ARTICLE, defaults={"processes": 10}))
 
 
 # --- first_call ------------------------------------------------------------------------------
@@ -182,8 +188,7 @@ register(Scenario(
     (GUEST,), ARTICLE,
     # The timed part is one call (0.05-50 us) but every one needs a fresh instance: calibrate
     # to a short total so the untimed instantiations do not take minutes.
-    defaults={"processes": 10, "min_time": 0.002},
-    derive=lifecycle_analysis.write))
+    defaults={"processes": 10, "min_time": 0.002}))
 
 
 # --- cache -----------------------------------------------------------------------------------
@@ -302,4 +307,5 @@ def _cache_benchmarks() -> list[Benchmark]:
 register(Scenario(
     "cache", "load a working instance through each cache mechanism, against compiling every "
     "time; speed-ups and 'cache ineffective' flags in lifecycle.json",
-    frozenset(), _cache_benchmarks, defaults=LONG, derive=lifecycle_analysis.write))
+    frozenset(), _cache_benchmarks, defaults=LONG))
+register_summary("lifecycle", lifecycle_analysis.run_summary, lifecycle_analysis.notes)
