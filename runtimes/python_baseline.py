@@ -133,7 +133,7 @@ class PythonInstance(Instance):
 class PythonBaseline(Runtime):
     name = "python"
     summary = "the guest's exports in plain Python over a bytearray (host-language baseline)"
-    capabilities = frozenset({Capability.MEMORY})
+    capabilities = frozenset({Capability.MEMORY, Capability.ISOLATED_MEMORY})
     # Guest name (see guest.GUESTS) -> the class implementing its exports in Python. A module
     # is recognised by its exact bytes, so only this project's guests run here.
     implementations: ClassVar[dict[str, type]] = {"article": ArticleGuest}

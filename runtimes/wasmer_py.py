@@ -88,8 +88,8 @@ class _Wasmer(Runtime):
     """Shared by the per-compiler adapters below; ``compiler`` names the compiler package."""
 
     compiler: ClassVar[str]
-    capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.HOST_IMPORTS,
-                              Capability.WASI})
+    capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.ISOLATED_MEMORY,
+                              Capability.HOST_IMPORTS, Capability.WASI})
     # Set where importing the compiler can kill the interpreter: probe it in a child first.
     probe_in_child: ClassVar[bool] = False
 

@@ -214,8 +214,9 @@ def main() -> int:
         runner.bench_time_func(
             bench.name,
             _time_func(runtime, bench, session, events, args.call_timeout, watchdog_path),
-            inner_loops=bench.inner_loops,
-            metadata={"payload_bytes": bench.payload_bytes, "scenario": scenario.name},
+            inner_loops=bench.inner_loops * bench.ops_per_statement,
+            metadata={"payload_bytes": bench.payload_bytes, "scenario": scenario.name,
+                      "ops_per_statement": bench.ops_per_statement},
         )
         if not args.worker:
             events.emit("done", benchmark=bench.name)

@@ -95,6 +95,9 @@ class Benchmark:
     payload_bytes: int = 0
     guest: str | None = None
     inner_loops: int = 10  # statements per loop iteration (unrolled): keeps loop cost small
+    # Operations one statement performs (a guest-side loop of N steps, say): values are then
+    # reported per operation, and the benchmark's metadata says how many there were.
+    ops_per_statement: int = 1
 
 
 @dataclass(frozen=True)
