@@ -64,6 +64,8 @@ GUESTS: dict[str, Guest] = {
     for g in (
         Guest("article", "the seed article's module: no_op, add_numbers, allocate, "
               "deallocate, reverse_string_in_place, sum_array"),
+        Guest("floor", "loops that stay inside the guest: call_loop/inline_loop (wasm-to-wasm "
+              "call cost), reverse_repeat (the article's reverse, many times per host call)"),
     )
 }
 
