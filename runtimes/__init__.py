@@ -28,6 +28,7 @@ BUILTIN: dict[str, str] = {
     "pywasm3": "runtimes.pywasm3_py:Pywasm3",
     "pywasm": "runtimes.pywasm_py:Pywasm",
     "python": "runtimes.python_baseline:PythonBaseline",
+    "native": "runtimes.native:Native",
 }
 
 
