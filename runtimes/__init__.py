@@ -22,6 +22,7 @@ ENV_VAR = "WASM_INTEROP_RUNTIMES"
 
 BUILTIN: dict[str, str] = {
     "wasmtime": "runtimes.wasmtime_py:Wasmtime",
+    "wasmtime-raw": "runtimes.wasmtime_raw:WasmtimeRaw",
     "wasmer-cranelift": "runtimes.wasmer_py:WasmerCranelift",
     "wasmer-singlepass": "runtimes.wasmer_py:WasmerSinglepass",
     "wasmer-llvm": "runtimes.wasmer_py:WasmerLLVM",
