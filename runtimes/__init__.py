@@ -26,6 +26,7 @@ BUILTIN: dict[str, str] = {
     "wasmer-cranelift": "runtimes.wasmer_py:WasmerCranelift",
     "wasmer-singlepass": "runtimes.wasmer_py:WasmerSinglepass",
     "wasmer-llvm": "runtimes.wasmer_py:WasmerLLVM",
+    "wasmer-cranelift-cached-view": "runtimes.wasmer_py:WasmerCraneliftCachedView",
     "pywasm3": "runtimes.pywasm3_py:Pywasm3",
     "pywasm": "runtimes.pywasm_py:Pywasm",
     "python": "runtimes.python_baseline:PythonBaseline",
