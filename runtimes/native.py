@@ -114,7 +114,9 @@ class NativeMemory(Memory):
         self._v = NativeMemory._view
 
     def _check(self, offset: int, length: int) -> None:
-        if offset < LOWEST_ADDRESS or length < 0 or offset + length > ADDRESS_SPACE_END:
+        # Zero bytes touch nothing: allocate(0) hands out a dangling non-null pointer (1).
+        low = LOWEST_ADDRESS if length else 0
+        if offset < low or length < 0 or offset + length > ADDRESS_SPACE_END:
             raise IndexError(f"address {offset:#x} (+{length}) is outside the user address "
                              "space; the native runtime has no sandbox to check more")
 

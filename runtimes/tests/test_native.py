@@ -149,6 +149,7 @@ def test_memory_refuses_what_cannot_be_an_address() -> None:
             memory.read(offset, length)
         with pytest.raises(IndexError):
             memory.write(offset, b"x" * length)
+    assert memory.read(1, 0) == b"" and memory.write(1, b"") is None  # allocate(0)'s pointer
     buf = ctypes.create_string_buffer(b"native bytes")
     memory.write(ctypes.addressof(buf), b"NATIVE")
     assert buf.value == b"NATIVE bytes" and memory.read(ctypes.addressof(buf), 6) == b"NATIVE"
