@@ -17,8 +17,8 @@ from __future__ import annotations
 from runtimes.base import Capability
 from scenarios import reference
 from scenarios.catalog import Benchmark, Scenario, Session, Workload, register
+from scenarios.workloads.article import ALLOC, STRING_SIZES
 from scenarios.workloads.article import GUEST as ARTICLE
-from scenarios.workloads.article import STRING_SIZES
 
 FLOOR = "floor"
 LOOP_STEPS = 100_000  # guest loop steps per host call in engine_floor
@@ -75,7 +75,7 @@ register(Scenario(
     lambda: [Benchmark(f"engine_floor/{kind}", "engine_floor", _loop(export), guest=FLOOR,
                        inner_loops=1, ops_per_statement=LOOP_STEPS)
              for kind, export in (("no_calls", "inline_loop"), ("calls", "call_loop"))],
-    (FLOOR,)))
+    (FLOOR,), {"inline_loop": "(i32) -> i32", "call_loop": "(i32) -> i32"}))
 register(Scenario(
     "guest_work", "the article's in-place reverse of N bytes repeated inside the guest "
     "(per reverse): the guest's own work, no crossing",
@@ -83,11 +83,11 @@ register(Scenario(
     lambda: [Benchmark(f"guest_work/{n}", "guest_work", _guest_work(n), n, FLOOR,
                        inner_loops=1, ops_per_statement=reverse_reps(n))
              for n in STRING_SIZES],
-    (FLOOR,)))
+    (FLOOR,), {**ALLOC, "reverse_repeat": "(i32, i32, i32) -> i32"}))
 register(Scenario(
     "data_copy", "write N bytes into linear memory and read them back, no call: the string "
     "round trip's copies alone",
     NEEDS_MEMORY,
     lambda: [Benchmark(f"data_copy/{n}", "data_copy", _data_copy(n), n, ARTICLE)
              for n in STRING_SIZES],
-    (ARTICLE,)))
+    (ARTICLE,), ALLOC))
