@@ -13,12 +13,13 @@ import pyperf
 import pytest
 
 import guest
-from scenarios import catalog, hosts
+from scenarios import breakdown, catalog, hosts
 from tests import fakes
 
 pytestmark = pytest.mark.e2e
 
 SEED_RUNTIMES = ("wasmtime", "wasmer-cranelift", "wasmer-singlepass", "python")
+LAYER_RUNTIMES = ("native", "wasmtime-raw", "wasmer-cranelift-cached-view")
 
 
 def run_cli(*argv: str, env: dict[str, str] | None = None, timeout: float = 1200
@@ -90,20 +91,54 @@ def test_unavailable_runtimes_are_listed_with_a_reason(full_run: tuple[Path, dic
 def test_pyperf_files_hold_every_benchmark_with_provenance(full_run: tuple[Path, dict, str]
                                                           ) -> None:
     run_dir, manifest, _ = full_run
-    expected = [b.name for sc in catalog.all_scenarios().values() for b in sc.benchmarks(1024)]
-    sha = guest.get("article").sha256
-    assert manifest["guests"]["article"]["sha256"] == sha
+    defined = {b.name: b for sc in catalog.all_scenarios().values() for b in sc.benchmarks(1024)}
+    for name, g in guest.GUESTS.items():
+        assert manifest["guests"][name]["sha256"] == g.sha256
     for key, entry in manifest["runtimes"].items():
         suite = pyperf.BenchmarkSuite.load(str(run_dir / entry["file"]))
-        assert sorted(suite.get_benchmark_names()) == sorted(expected), key
+        assert sorted(suite.get_benchmark_names()) == sorted(defined), key
         for bench in suite.get_benchmarks():
             meta = bench.get_metadata()
+            spec = defined[bench.get_name()]
             assert meta["runtime"] == entry["runtime"]
             assert meta["interpreter"] == entry["interpreter"] == key.split("@")[1]
-            assert meta["inner_loops"] == 10
+            # values are per operation: pyperf divided by both factors
+            assert meta["inner_loops"] == spec.inner_loops * spec.ops_per_statement
+            assert meta["ops_per_statement"] == spec.ops_per_statement
             assert all(v > 0 for v in bench.get_values())
-            if bench.get_name() != "loop_overhead":
-                assert meta["guest_article_sha256"] == sha
+            if spec.guest:
+                assert meta[f"guest_{spec.guest}_sha256"] == guest.get(spec.guest).sha256
+
+
+def test_lowest_paths_and_the_native_floor_ran_everything(full_run: tuple[Path, dict, str]
+                                                         ) -> None:
+    _, manifest, _ = full_run
+    ran = {entry["runtime"]: entry for entry in manifest["runtimes"].values()}
+    for name in LAYER_RUNTIMES:
+        assert name in ran, f"{name} missing; unavailable: {manifest['unavailable']}"
+        statuses = {s: r["status"] for s, r in ran[name]["scenarios"].items()}
+        assert statuses == dict.fromkeys(catalog.all_scenarios(), "ok"), statuses
+    assert ran["wasmtime-raw"]["info"]["lowest_path_of"] == "wasmtime"
+    assert ran["wasmer-cranelift-cached-view"]["info"]["lowest_path_of"] == "wasmer-cranelift"
+
+
+def test_every_runtime_breaks_down_into_layers_that_sum_to_its_total(
+        full_run: tuple[Path, dict, str]) -> None:
+    run_dir, manifest, _ = full_run
+    run = breakdown.load_run(run_dir)
+    found = {(b.runtime, b.operation): b for b in breakdown.breakdowns(run)}
+    for entry in manifest["runtimes"].values():
+        for operation in breakdown.OPERATIONS:
+            b = found[(entry["runtime"], operation)]
+            present = [x.estimate.mean for x in b.layers if x.estimate is not None]
+            assert sum(present) == pytest.approx(b.total.mean)
+    for name in ("wasmtime", "wasmer-cranelift"):  # both have their lowest path in the run
+        layers = found[(name, "no_op")].layers
+        assert [x.name for x in layers] == [
+            "harness", "python call", "FFI floor", "engine entry/exit", "binding overhead"]
+        assert all(x.estimate is not None for x in layers)
+    assert {f.runtime for f in breakdown.floors(run)} == {e["runtime"] for e in
+                                                          manifest["runtimes"].values()}
 
 
 def test_misbehaving_runtimes_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
