@@ -104,8 +104,11 @@ class RawMemory(Memory):
         return self._size
 
 
-# Every pointer argument is a ``byref`` object: ctypes passes those with the least work (no
-# conversion object per call), which is most of what a call costs here.
+# ctypes' per-argument work is most of what a call costs here, so each argument takes the
+# cheapest form ctypes has: every pointer a ``byref`` object (passed as is, no conversion
+# object per call), and the slot count a plain int. ctypes passes a Python int as a C int,
+# which libffi widens with sign extension to the full register on x86-64 and aarch64, so the
+# size_t parameter receives exactly this small non-negative count.
 _CALL_TEMPLATE = """
 def make(call, ctx, fn, buf, nslots, trapref, trap, fail, {views}):
     def raw_call({params}):
@@ -163,7 +166,7 @@ class RawInstance(WasmtimeInstance):
         exec(compile(source, f"<wasmtime-raw {name}>", "exec"), namespace)
         trap = c_void_p()
         call = namespace["make"](self._api.call, self._context_ref, byref(func._func), byref(buf),
-                                 c_size_t(nslots), byref(trap), trap, self._failure(trap),
+                                 nslots, byref(trap), trap, self._failure(trap),
                                  *views.values())
         call._keepalive = (self._store, self._keep, func, buf)  # what the raw pointers point at
         return call
