@@ -189,7 +189,8 @@ def main() -> int:
         problem = scenario.export_problem()
         passed = []
         for bench in benches:
-            refusal = runtime.refuses_payload(bench.payload_bytes)
+            # the bytes one statement handles: a guest-side loop repeats its payload
+            refusal = runtime.refuses_payload(bench.payload_bytes * bench.ops_per_statement)
             if refusal:
                 events.emit("not_supported", benchmark=bench.name, reason=refusal)
                 continue

@@ -21,8 +21,12 @@ from scenarios.workloads.article import ALLOC, STRING_SIZES
 from scenarios.workloads.article import GUEST as ARTICLE
 
 FLOOR = "floor"
-LOOP_STEPS = 100_000  # guest loop steps per host call in engine_floor
-REVERSED_BYTES = 2**20  # bytes reversed per host call in guest_work (about)
+# Guest loop steps per host call in engine_floor: enough to spread a host call over, few
+# enough for a pure-Python interpreter (pywasm: ~0.1 ms a step) to finish in about a second.
+LOOP_STEPS = 10_000
+# Bytes reversed per host call in guest_work (about): the host call is spread over >= 1000
+# reverses of 1 KiB. A runtime's payload limit applies to these bytes (see scenarios.bench).
+REVERSED_BYTES = 2**20
 NEEDS_MEMORY = frozenset({Capability.MEMORY})
 
 
