@@ -177,11 +177,14 @@ def _chain(run: Run, runtime: str, interpreter: str) -> list[tuple[str, str | No
 
 
 def breakdown(run: Run, runtime: str, interpreter: str, operation: str) -> Breakdown | None:
-    """The layers of ``operation`` on ``runtime``; None when its total was not measured."""
+    """The layers of ``operation`` on ``runtime``; None unless the runtime measured the
+    operation and the parts it is split by (its data copy and guest work)."""
     total_name, copy, work = OPERATIONS[operation]
-    total = estimate(run, interpreter, {(runtime, total_name): 1})
-    if total is None:
+    own = run.values.get((runtime, interpreter), {})
+    if any(name not in own for name in (total_name, LOOP, copy, work) if name):
         return None
+    total = estimate(run, interpreter, {(runtime, total_name): 1})
+    assert total is not None
     layers = [Layer("harness", "measured directly", f"{LOOP} ({runtime})",
                     estimate(run, interpreter, {(runtime, LOOP): 1}))]
     below: tuple[str, Terms] | None = None  # the last present reference and its level

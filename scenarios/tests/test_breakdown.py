@@ -103,6 +103,15 @@ def test_string_round_trip_separates_copies_and_guest_work(tmp_path: Path) -> No
     assert {x.name: x.how for x in b.layers}["guest work"] == "measured directly"
 
 
+def test_no_string_breakdown_without_the_runtimes_own_copy_and_work(tmp_path: Path) -> None:
+    runs = {"python": {"loop_overhead": 5, "reverse_string/1024": 3000, "data_copy/1024": 1200,
+                       "guest_work/1024": 1500},
+            "engine": {"loop_overhead": 5, "reverse_string/1024": 9000, "data_copy/1024": 2000}}
+    run = breakdown.load_run(write_run(tmp_path, runs, {}))
+    assert breakdown.breakdown(run, "engine", INTERP, "reverse_string/1024") is None
+    assert breakdown.breakdown(run, "python", INTERP, "reverse_string/1024") is not None
+
+
 def test_intervals_match_welchs_t_interval(tmp_path: Path) -> None:
     run = breakdown.load_run(write_run(tmp_path, no_op_run(), {"engine-raw": "engine"},
                                        spread=0.05, values=6))
