@@ -62,7 +62,11 @@ def test_the_interpreters_ran_every_scenario(full_run: tuple[Path, dict, str]) -
     for name in ("pywasm3", "pywasm"):
         if name in ran or name == "pywasm3":
             statuses = {s: r["status"] for s, r in ran[name]["scenarios"].items()}
-            assert statuses == dict.fromkeys(catalog.all_scenarios(), "ok"), (name, statuses)
+            expected = dict.fromkeys(catalog.all_scenarios(), "ok")
+            if name == "pywasm":  # guest_work reverses 1 MiB per host call, above its limit
+                expected["guest_work"] = "unsupported"
+                assert "1024 B" in ran[name]["scenarios"]["guest_work"]["detail"]
+            assert statuses == expected, (name, statuses)
 
 
 def test_wasmer_runs_on_cpython_310_with_the_rest(full_run: tuple[Path, dict, str]) -> None:
@@ -96,7 +100,9 @@ def test_pyperf_files_hold_every_benchmark_with_provenance(full_run: tuple[Path,
         assert manifest["guests"][name]["sha256"] == g.sha256
     for key, entry in manifest["runtimes"].items():
         suite = pyperf.BenchmarkSuite.load(str(run_dir / entry["file"]))
-        assert sorted(suite.get_benchmark_names()) == sorted(defined), key
+        declined = {name for cell in entry["scenarios"].values()
+                    for name, b in cell["benchmarks"].items() if b["status"] == "unsupported"}
+        assert sorted(suite.get_benchmark_names()) == sorted(set(defined) - declined), key
         for bench in suite.get_benchmarks():
             meta = bench.get_metadata()
             spec = defined[bench.get_name()]
@@ -127,11 +133,10 @@ def test_every_runtime_breaks_down_into_layers_that_sum_to_its_total(
     run_dir, manifest, _ = full_run
     run = breakdown.load_run(run_dir)
     found = {(b.runtime, b.operation): b for b in breakdown.breakdowns(run)}
-    for entry in manifest["runtimes"].values():
-        for operation in breakdown.OPERATIONS:
-            b = found[(entry["runtime"], operation)]
-            present = [x.estimate.mean for x in b.layers if x.estimate is not None]
-            assert sum(present) == pytest.approx(b.total.mean)
+    assert {r for r, _ in found} == {e["runtime"] for e in manifest["runtimes"].values()}
+    for b in found.values():
+        present = [x.estimate.mean for x in b.layers if x.estimate is not None]
+        assert sum(present) == pytest.approx(b.total.mean)
     for name in ("wasmtime", "wasmer-cranelift"):  # both have their lowest path in the run
         layers = found[(name, "no_op")].layers
         assert [x.name for x in layers] == [
