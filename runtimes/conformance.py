@@ -141,7 +141,7 @@ class ConformanceSuite:
         assert refusal and str(limit) in refusal and runtime.payload_limit_reason in refusal
 
     def test_engines_isolate_their_memory(self, runtime: Runtime) -> None:
-        """The memory checks above are skipped only where isolation truly does not exist: a
+        """The memory checks below are skipped only where isolation truly does not exist: a
         runtime that runs any module is a wasm engine, and a wasm memory is isolated."""
         caps = runtime.capabilities
         if Capability.ISOLATED_MEMORY in caps:

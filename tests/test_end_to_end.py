@@ -13,7 +13,8 @@ import pyperf
 import pytest
 
 import guest
-from scenarios import breakdown, catalog, hosts
+from scenarios import catalog, hosts
+from scenarios.reporting import breakdown, load
 from tests import fakes
 
 pytestmark = pytest.mark.e2e
@@ -131,7 +132,7 @@ def test_lowest_paths_and_the_native_floor_ran_everything(full_run: tuple[Path, 
 def test_every_runtime_breaks_down_into_layers_that_sum_to_its_total(
         full_run: tuple[Path, dict, str]) -> None:
     run_dir, manifest, _ = full_run
-    run = breakdown.load_run(run_dir)
+    run = breakdown.samples(load.load_run(run_dir))
     found = {(b.runtime, b.operation): b for b in breakdown.breakdowns(run)}
     assert {r for r, _ in found} == {e["runtime"] for e in manifest["runtimes"].values()}
     for b in found.values():

@@ -7,8 +7,8 @@
   host call; values are per reverse, so the crossing is amortised away.
 - ``data_copy/N``: the string round trip's write and read of N bytes, without the call.
 
-Together with ``no_op`` and ``reverse_string`` these let ``scenarios.breakdown`` split a call
-into layers (see there). The guest-side loops return values checked against the Python
+Together with ``no_op`` and ``reverse_string`` these let ``scenarios.reporting.breakdown``
+split a call into layers (see there). The guest-side loops return values checked against the Python
 reference, so a runtime cannot pass by skipping iterations.
 """
 

@@ -1,10 +1,10 @@
 """Where a call's time goes: each runtime's cost split into layers, from one run's results.
 
-    python -m scenarios.breakdown results/<run-id>     # the table, as text
+    python -m scenarios.reporting.breakdown results/<run-id>     # the table, as text
 
-Pure computation over a run folder (the pyperf files and the manifest): no plotting, so the
-reporter can import it. For an operation (``no_op``, or the 1 KiB string round trip
-``reverse_string/1024``) and a runtime R, on one interpreter, with
+Pure computation over a run loaded by ``scenarios.reporting.load`` (the pyperf files and the
+manifest): no plotting, so a report section can import it. For an operation (``no_op``, or
+the 1 KiB string round trip ``reverse_string/1024``) and a runtime R, on one interpreter, with
 
     H_X     = loop_overhead on runtime X (the timing loop's own cost per statement)
     level_X = what calling into X costs without harness, copies or guest work:
@@ -28,9 +28,11 @@ not measured, and the next layer up says it includes it. "engine entry/exit" als
 the lowest path's own FFI call costs beyond native's (its extra arguments), which no
 Python-side measurement can separate from the engine.
 
-Intervals: 95% Welch-Satterthwaite t-intervals on each linear combination of independent
-benchmark means (every pyperf value of a benchmark is one sample); None with fewer than two
-values per term (``--debug-single-value``).
+Layers are differences of means (means add up; medians do not). Intervals: 95%
+Welch-Satterthwaite t-intervals on each linear combination of benchmark means, with a
+benchmark's processes as its independent samples (pyperf's unit of independence, as in
+``stats``: values from one process share its memory layout); None with fewer than two
+processes per term (``--debug-single-value``).
 
 Engine floors, beside the layers: per runtime, one wasm-to-wasm call
 (``engine_floor/calls - engine_floor/no_calls``, per step) and, when the run has them, one
@@ -40,17 +42,15 @@ host-import call (``HOST_CALL`` below, from the host_call scenario).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyperf
 from scipy import stats
 
-from scenarios.results import MANIFEST
+from scenarios.reporting import ReportError, load
 
 LOOP = "loop_overhead"
 PYTHON, NATIVE = "python", "native"
@@ -89,28 +89,26 @@ class Breakdown:
 
 
 @dataclass
-class Run:
-    """A run's timed values: ``values[(runtime, interpreter)][benchmark]`` in seconds."""
+class Samples:
+    """Per (runtime, interpreter) and benchmark: the mean of each process's values, seconds."""
 
     values: dict[tuple[str, str], dict[str, list[float]]] = field(default_factory=dict)
     lowest_path_of: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
-def load_run(run_dir: Path) -> Run:
-    """Read every runtime's pyperf file named in the run's manifest."""
-    manifest = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
-    run = Run()
-    for entry in manifest["runtimes"].values():
-        key = (entry["runtime"], entry["interpreter"])
-        path = run_dir / entry["file"]
-        if not path.exists():
-            continue
-        suite = pyperf.BenchmarkSuite.load(str(path))
-        run.values[key] = {b.get_name(): list(b.get_values()) for b in suite.get_benchmarks()}
+def samples(run: load.Run) -> Samples:
+    """The process means of every timed benchmark of a loaded run, and who is whose lowest
+    path (``lowest_path_of`` in the manifest's runtime info)."""
+    out = Samples()
+    for (key, name), bench in run.benchmarks.items():
+        entry = run.entry(key)
+        pair = (entry["runtime"], entry["interpreter"])
+        means = [math.fsum(r.values) / len(r.values) for r in bench.get_runs() if r.values]
+        out.values.setdefault(pair, {})[name] = means
         target = entry.get("info", {}).get("lowest_path_of")
         if target:
-            run.lowest_path_of[key] = target
-    return run
+            out.lowest_path_of[pair] = target
+    return out
 
 
 Terms = dict[tuple[str, str], float]  # (runtime, benchmark) -> coefficient
@@ -124,8 +122,11 @@ def _add(*parts: tuple[float, Terms]) -> Terms:
     return {k: c for k, c in out.items() if c != 0.0}
 
 
-def estimate(run: Run, interpreter: str, terms: Terms) -> Estimate | None:
-    """Σ coef·mean over the terms, with a Welch-Satterthwaite interval; None if any is missing."""
+def estimate(run: Samples, interpreter: str, terms: Terms) -> Estimate | None:
+    """Σ coef·mean over the terms, with a Welch-Satterthwaite interval; None if any is missing.
+
+    Each term's samples are its process means (equal values per process: their mean is the
+    benchmark's mean)."""
     mean = var = 0.0
     df_den = 0.0
     intervals = True
@@ -158,7 +159,7 @@ def _level(runtime: str, operation: str) -> Terms:
     return {(runtime, total): 1, (runtime, copy): -1, (runtime, work): -1}
 
 
-def _chain(run: Run, runtime: str, interpreter: str) -> list[tuple[str, str | None]]:
+def _chain(run: Samples, runtime: str, interpreter: str) -> list[tuple[str, str | None]]:
     """(layer name, reference runtime or None when absent), bottom up, ending at ``runtime``."""
     present = {rt for rt, interp in run.values if interp == interpreter}
     lowest_of = {target: rt for (rt, interp), target in run.lowest_path_of.items()
@@ -176,7 +177,7 @@ def _chain(run: Run, runtime: str, interpreter: str) -> list[tuple[str, str | No
     return [(name, ref if ref in present else None) for name, ref in steps]
 
 
-def breakdown(run: Run, runtime: str, interpreter: str, operation: str) -> Breakdown | None:
+def breakdown(run: Samples, runtime: str, interpreter: str, operation: str) -> Breakdown | None:
     """The layers of ``operation`` on ``runtime``; None unless the runtime measured the
     operation and the parts it is split by (its data copy and guest work)."""
     total_name, copy, work = OPERATIONS[operation]
@@ -211,7 +212,7 @@ def breakdown(run: Run, runtime: str, interpreter: str, operation: str) -> Break
     return Breakdown(runtime, interpreter, operation, total, tuple(layers))
 
 
-def breakdowns(run: Run, operations: Iterable[str] = OPERATIONS) -> list[Breakdown]:
+def breakdowns(run: Samples, operations: Iterable[str] = OPERATIONS) -> list[Breakdown]:
     """Every runtime of the run, for every operation it measured."""
     out = []
     for operation in operations:
@@ -231,7 +232,7 @@ class Floor:
     estimate: Estimate
 
 
-def floors(run: Run) -> list[Floor]:
+def floors(run: Samples) -> list[Floor]:
     """Per-crossing costs inside each engine (values are per loop step already)."""
     out = []
     for runtime, interpreter in run.values:
@@ -251,7 +252,7 @@ def _ns(est: Estimate | None) -> str:
     return f"{est.mean * 1e9:.1f} [{est.low * 1e9:.1f}, {est.high * 1e9:.1f}]"
 
 
-def render(run: Run) -> str:
+def render(run: Samples) -> str:
     """The breakdowns and floors as plain text, in nanoseconds with 95% intervals."""
     lines = []
     for b in breakdowns(run):
@@ -266,13 +267,16 @@ def render(run: Run) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scenarios.breakdown",
+    parser = argparse.ArgumentParser(prog="python -m scenarios.reporting.breakdown",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("run_dir", type=Path, help="a folder under results/")
     args = parser.parse_args(argv)
-    if not (args.run_dir / MANIFEST).exists():
-        parser.error(f"{args.run_dir} has no {MANIFEST}: not a run folder")
-    print(render(load_run(args.run_dir)))
+    try:
+        run = load.load_run(args.run_dir)
+    except ReportError as exc:
+        print(f"breakdown: error: {exc}", file=sys.stderr)
+        return 2
+    print(render(samples(run)))
     return 0
 
 
