@@ -27,7 +27,7 @@ from ctypes import POINTER, byref, c_double, c_float, c_int32, c_int64, c_size_t
 from importlib import metadata
 from typing import Any
 
-from runtimes.base import Availability, Imports, Instance, Memory, RuntimeInfo
+from runtimes.base import Availability, ExportNotFound, Imports, Instance, Memory, RuntimeInfo
 from runtimes.wasmtime_py import Wasmtime, WasmtimeInstance
 
 # wasmtime-py releases whose private C bindings this adapter was verified against.
@@ -145,8 +145,8 @@ class RawInstance(WasmtimeInstance):
         params, results = [str(t) for t in ty.params], [str(t) for t in ty.results]
         unsupported = sorted({t for t in params + results if t not in _RAW_VIEWS})
         if unsupported:
-            raise TypeError(f"{self.__class__.__name__}: export {name} uses "
-                            f"{', '.join(unsupported)}, which the raw path does not convert")
+            raise ExportNotFound(f"export {name} uses {', '.join(unsupported)}, which "
+                                 "wasmtime-raw does not convert (numbers only)")
         nslots = max(len(params), len(results), 1)
         buf = (self._api.ffi.wasmtime_val_raw_t * nslots)()
         views = {kind: (elem * (per * nslots)).from_buffer(buf)

@@ -7,7 +7,7 @@ import pytest
 
 import guest
 from runtimes import wasmtime_raw
-from runtimes.base import HostFunction
+from runtimes.base import ExportNotFound, HostFunction
 from runtimes.conformance import wat
 
 TYPES_WAT = """(module
@@ -46,6 +46,12 @@ def test_every_value_type_crosses_the_raw_buffers_both_ways(
     assert inst.export("swap")(2**40, 1.5, -0.25, -3) == [-0.5, 2**40 + 1]
     assert seen == [(2**40, 1.5, -0.25, -3)]
     assert inst.export("pair")() == [-1, 7]
+
+
+def test_a_non_numeric_export_is_refused_by_name(runtime: wasmtime_raw.WasmtimeRaw) -> None:
+    inst = runtime.load(wat('(module (func (export "ref") (param externref)))'))
+    with pytest.raises(ExportNotFound, match=r"export ref uses \w+ref, which wasmtime-raw"):
+        inst.export("ref")
 
 
 def test_calls_check_their_arity(runtime: wasmtime_raw.WasmtimeRaw) -> None:
