@@ -70,6 +70,8 @@ GUESTS: dict[str, Guest] = {
               "allocates and returns (upper_copy), memory.grow from the guest"),
         Guest("compute", "the interruption scenarios' module: spin (never returns), "
               "churn (a long finite loop), fib (recursive)"),
+        Guest("floor", "loops that stay inside the guest: call_loop/inline_loop (wasm-to-wasm "
+              "call cost), reverse_repeat (the article's reverse, many times per host call)"),
     )
 }
 

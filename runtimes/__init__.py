@@ -22,12 +22,15 @@ ENV_VAR = "WASM_INTEROP_RUNTIMES"
 
 BUILTIN: dict[str, str] = {
     "wasmtime": "runtimes.wasmtime_py:Wasmtime",
+    "wasmtime-raw": "runtimes.wasmtime_raw:WasmtimeRaw",
     "wasmer-cranelift": "runtimes.wasmer_py:WasmerCranelift",
     "wasmer-singlepass": "runtimes.wasmer_py:WasmerSinglepass",
     "wasmer-llvm": "runtimes.wasmer_py:WasmerLLVM",
+    "wasmer-cranelift-cached-view": "runtimes.wasmer_py:WasmerCraneliftCachedView",
     "pywasm3": "runtimes.pywasm3_py:Pywasm3",
     "pywasm": "runtimes.pywasm_py:Pywasm",
     "python": "runtimes.python_baseline:PythonBaseline",
+    "native": "runtimes.native:Native",
 }
 
 

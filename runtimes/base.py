@@ -26,6 +26,10 @@ class Capability(str, enum.Enum):
 
     ANY_MODULE = "any_module"  # runs any valid module (the python baseline knows only our guests)
     MEMORY = "memory"  # read/write an exported linear memory from the host
+    # The memory is the instance's own, bounded and growable: an access past its end raises
+    # IndexError, instances never share it, size() follows memory.grow. Every wasm engine has
+    # this; a native library called directly does not (its "memory" is the process's).
+    ISOLATED_MEMORY = "isolated_memory"
     HOST_IMPORTS = "host_imports"  # instantiate with Python functions as imports
     WASI = "wasi"  # run a WASI preview1 command module (``Runtime.run_wasi``)
     SERIALIZE = "serialize"  # serialize a compiled module to bytes and deserialize it back
@@ -252,9 +256,12 @@ class RuntimeInfo:
     compiler: str
     binding: str  # how calls and memory are reached (shipped API, raw C API, ...)
     interpreter: str = field(default_factory=lambda: interpreter_label())
+    # Set on a runtime that is another one's lowest-overhead path (same engine, leaner
+    # binding): the name of that runtime, so a report can subtract one from the other.
+    lowest_path_of: str = ""
 
     def as_metadata(self) -> dict[str, str]:
-        return {
+        meta = {
             "runtime": self.name,
             "runtime_package": self.package,
             "runtime_version": self.version,
@@ -262,6 +269,9 @@ class RuntimeInfo:
             "binding": self.binding,
             "interpreter": self.interpreter,
         }
+        if self.lowest_path_of:
+            meta["lowest_path_of"] = self.lowest_path_of
+        return meta
 
 
 def interpreter_label() -> str:

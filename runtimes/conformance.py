@@ -151,6 +151,15 @@ class ConformanceSuite:
         refusal = runtime.refuses_payload(limit + 1)
         assert refusal and str(limit) in refusal and runtime.payload_limit_reason in refusal
 
+    def test_engines_isolate_their_memory(self, runtime: Runtime) -> None:
+        """The memory checks below are skipped only where isolation truly does not exist: a
+        runtime that runs any module is a wasm engine, and a wasm memory is isolated."""
+        caps = runtime.capabilities
+        if Capability.ISOLATED_MEMORY in caps:
+            assert Capability.MEMORY in caps
+        if {Capability.ANY_MODULE, Capability.MEMORY} <= caps:
+            assert Capability.ISOLATED_MEMORY in caps
+
     # -- the article's guest --------------------------------------------------------------
     def test_no_op_returns_nothing(self, article: Any) -> None:
         assert article.export("no_op")() is None
@@ -187,7 +196,7 @@ class ConformanceSuite:
         assert article.export("sum_array")(ptr, len(values)) == -(2**31) + 2
 
     def test_large_allocation_grows_memory(self, runtime: Runtime, article: Any) -> None:
-        self._needs(runtime, Capability.MEMORY)
+        self._needs(runtime, Capability.ISOLATED_MEMORY)
         mem = article.memory()
         before = mem.size()
         ptr = article.export("allocate")(4 * before)
@@ -196,15 +205,36 @@ class ConformanceSuite:
         assert bytes(mem.read(ptr + 4 * before - 3, 3)) == b"end"
 
     def test_memory_bounds_raise_index_error(self, runtime: Runtime, article: Any) -> None:
-        self._needs(runtime, Capability.MEMORY)
+        self._needs(runtime, Capability.ISOLATED_MEMORY)
         mem = article.memory()
         with pytest.raises(IndexError):
             mem.read(mem.size() - 2, 4)
         with pytest.raises(IndexError):
             mem.write(mem.size() - 2, b"four")
 
+    def test_memory_stays_coherent_across_growth(self, runtime: Runtime, article: Any) -> None:
+        """A Memory taken (and used) before the guest grows its memory still sees what the guest
+        sees afterwards, in old pages and new ones: a cached view must not go stale."""
+        self._needs(runtime, Capability.ISOLATED_MEMORY)
+        mem = article.memory()
+        reverse = article.export("reverse_string_in_place")
+        small = article.export("allocate")(16)
+        mem.write(small, b"0123456789abcdef")
+        assert bytes(mem.read(small, 16)) == b"0123456789abcdef"
+        before = mem.size()
+        big = article.export("allocate")(2 * before)  # the guest grows its memory
+        assert mem.size() > before
+        tail = big + 2 * before - 16
+        raw = b"".join(v.to_bytes(4, "little", signed=True) for v in (7, -3, 2**31 - 1, 1))
+        mem.write(tail, raw)
+        assert article.export("sum_array")(tail, 4) == -(2**31) + 4  # host wrote, guest read
+        reverse(small, 16)
+        reverse(tail, 16)  # guest wrote in old and new pages, host reads both
+        assert bytes(mem.read(small, 16)) == b"fedcba9876543210"
+        assert bytes(mem.read(tail, 16)) == raw[::-1]
+
     def test_instances_do_not_share_memory(self, runtime: Runtime) -> None:
-        self._needs(runtime, Capability.MEMORY)
+        self._needs(runtime, Capability.ISOLATED_MEMORY)
         module = runtime.compile(guest.get("article").wasm)
         a, b = runtime.instantiate(module), runtime.instantiate(module)
         a.memory().write(70_000, b"only-a")

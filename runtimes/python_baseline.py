@@ -220,6 +220,36 @@ class ComputeGuest:
         return n if n < 2 else self._fib(n - 1) + self._fib(n - 2)
 
 
+class FloorGuest(ArticleGuest):
+    """The floor guest's exports (see guest/floor/lib.rs): its loops, in Python.
+
+    ``call_loop`` makes a Python call per iteration where the guest makes a wasm call, so the
+    two loops differ here by the cost of a Python function call.
+    """
+
+    @staticmethod
+    def _step(acc: int, i: int) -> int:
+        return (((acc << 5) | (acc >> 27)) & 0xFFFF_FFFF) ^ i
+
+    def call_loop(self, n: int) -> int:
+        step, acc = self._step, 0
+        for i in range(n):
+            acc = step(acc, i)
+        return _wrap_i32(acc)
+
+    def inline_loop(self, n: int) -> int:
+        acc = 0
+        for i in range(n):
+            acc = (((acc << 5) | (acc >> 27)) & 0xFFFF_FFFF) ^ i
+        return _wrap_i32(acc)
+
+    def reverse_repeat(self, ptr: int, length: int, reps: int) -> int:
+        reverse, data, acc = self.reverse_string_in_place, self.mem.data, 0
+        for _ in range(reps):
+            reverse(ptr, length)
+            acc = (acc * 31 + (data[ptr] if length else 0)) & 0xFFFF_FFFF
+        return _wrap_i32(acc)
+
 
 @dataclass
 class PythonModule:
@@ -256,12 +286,13 @@ class PythonInstance(Instance):
 class PythonBaseline(Runtime):
     name = "python"
     summary = "the guest's exports in plain Python over a bytearray (host-language baseline)"
-    capabilities = frozenset({Capability.MEMORY, Capability.HOST_IMPORTS})
+    capabilities = frozenset({Capability.MEMORY, Capability.ISOLATED_MEMORY,
+                              Capability.HOST_IMPORTS})
     # Guest name (see guest.GUESTS) -> the class implementing its exports in Python. A module
     # is recognised by its exact bytes, so only this project's guests run here.
     implementations: ClassVar[dict[str, type]] = {
         "article": ArticleGuest, "callbacks": CallbacksGuest, "exchange": ExchangeGuest,
-        "compute": ComputeGuest}
+        "compute": ComputeGuest, "floor": FloorGuest}
 
     @classmethod
     def _check_availability(cls) -> Availability:

@@ -97,7 +97,8 @@ class Wasm3Module:
 class Pywasm3(Runtime):
     name = "pywasm3"
     summary = "wasm3 interpreter via pywasm3's C extension (Function objects, get_memory views)"
-    capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.HOST_IMPORTS})
+    capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.ISOLATED_MEMORY,
+                              Capability.HOST_IMPORTS})
 
     @classmethod
     def _check_availability(cls) -> Availability:

@@ -142,7 +142,8 @@ class PywasmInstance(Instance):
 class Pywasm(Runtime):
     name = "pywasm"
     summary = "pywasm, a WebAssembly interpreter in pure Python (Runtime.invocate, bytearray)"
-    capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.HOST_IMPORTS})
+    capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.ISOLATED_MEMORY,
+                              Capability.HOST_IMPORTS})
     max_payload_bytes = 1024
     payload_limit_reason = ("a pure-Python interpreter spends tens of microseconds per guest "
                             "loop iteration: larger payloads take seconds to minutes per operation")

@@ -18,6 +18,7 @@ the time of a run) and reads it back.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import os
 import re
@@ -99,7 +100,55 @@ class WasmerMemory(Memory):
         return AccessPath(read, write, "Memory.uint8_view(): typed view, slices as lists")
 
 
+class CachedViewMemory(Memory):
+    """``Memory.buffer`` through one memoryview kept between accesses, refreshed only when an
+    access runs past its end (the guest may have grown the memory since it was taken).
+
+    Sound because wasmer 2.x gives a wasm32 memory a static 4 GiB reservation on 64-bit hosts,
+    so it never moves when it grows; a refresh checks that the base address is unchanged and
+    raises rather than let a stale view touch freed memory.
+    """
+
+    def __init__(self, memory: Any) -> None:
+        self._memory = memory
+        self._base: int | None = None
+        self._refresh()
+
+    def _refresh(self) -> None:
+        view = memoryview(self._memory.buffer)
+        base = ctypes.addressof(ctypes.c_char.from_buffer(view)) if len(view) else 0
+        if self._base is not None and base != self._base:
+            raise RuntimeError("wasmer moved a linear memory when it grew: a cached view of it "
+                               "would be stale (this adapter assumes static memories)")
+        self._view, self._size, self._base = view, len(view), base
+
+    def _check(self, offset: int, end: int) -> None:
+        """The slow path: refresh a view the memory outgrew, then bounds-check for real."""
+        if end > self._size:
+            self._refresh()
+        if not 0 <= offset <= end <= self._size:
+            raise IndexError("out of bounds memory access")
+
+    def read(self, offset: int, length: int) -> bytes:
+        end = offset + length
+        if not 0 <= offset <= end <= self._size:
+            self._check(offset, end)
+        return self._view[offset:end].tobytes()
+
+    def write(self, offset: int, data: bytes) -> None:
+        end = offset + len(data)
+        if not 0 <= offset <= end <= self._size:
+            self._check(offset, end)
+        self._view[offset:end] = data
+
+    def size(self) -> int:
+        self._refresh()
+        return self._size
+
+
 class WasmerInstance(Instance):
+    memory_class: type[Memory] = WasmerMemory
+
     def __init__(self, wasmer: Any, instance: Any) -> None:
         self._wasmer = wasmer
         self._exports = instance.exports
@@ -117,7 +166,11 @@ class WasmerInstance(Instance):
         return self._get(name, self._wasmer.Function)
 
     def memory(self, name: str = "memory") -> Memory:
-        return WasmerMemory(self._get(name, self._wasmer.Memory))
+        return self.memory_class(self._get(name, self._wasmer.Memory))
+
+
+class CachedViewInstance(WasmerInstance):
+    memory_class = CachedViewMemory
 
 
 class _Wasmer(Runtime):
@@ -125,10 +178,13 @@ class _Wasmer(Runtime):
 
     compiler: ClassVar[str]
     # Module.serialize/deserialize exist; wasmer-python has no file or on-disk cache API.
-    capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.HOST_IMPORTS,
-                              Capability.WASI, Capability.SERIALIZE})
+    capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.ISOLATED_MEMORY,
+                              Capability.HOST_IMPORTS, Capability.WASI, Capability.SERIALIZE})
     # Set where importing the compiler can kill the interpreter: probe it in a child first.
     probe_in_child: ClassVar[bool] = False
+    instance_class: ClassVar[type[WasmerInstance]] = WasmerInstance
+    binding: ClassVar[str] = "public API: export objects, Memory.buffer via memoryview"
+    lowest_path_of: ClassVar[str] = ""  # see RuntimeInfo.lowest_path_of
 
     @classmethod
     def _module_name(cls) -> str:
@@ -169,7 +225,7 @@ class _Wasmer(Runtime):
     @property
     def info(self) -> RuntimeInfo:
         return RuntimeInfo(self.name, "wasmer", metadata.version("wasmer"), self.compiler,
-                           "public API: export objects, Memory.buffer via memoryview")
+                           self.binding, lowest_path_of=self.lowest_path_of)
 
     def compile(self, wasm: bytes) -> Any:
         try:
@@ -205,7 +261,7 @@ class _Wasmer(Runtime):
             if message.startswith("Error while importing"):
                 raise LinkError(message) from None
             raise Trap(f"start function: {message}") from None
-        return WasmerInstance(wasmer, instance)
+        return self.instance_class(wasmer, instance)
 
     def run_wasi(self, module: Any, argv: Sequence[str]) -> WasiResult:
         wasmer, wasi = self._wasmer, self._wasmer.wasi
@@ -269,3 +325,16 @@ class WasmerLLVM(_Wasmer):
     summary = "wasmer-python 1.1.0, LLVM compiler (slow compile, fastest code)"
     compiler = "llvm"
     probe_in_child = True
+
+
+class WasmerCraneliftCachedView(WasmerCranelift):
+    """The best path wasmer-python allows. Calls are already the export objects themselves in
+    every wasmer adapter, so what this one changes is memory: one cached memoryview instead of
+    ``data_size`` + ``buffer`` + a new memoryview on every access."""
+
+    name = "wasmer-cranelift-cached-view"
+    summary = ("wasmer-python 1.1.0, Cranelift; same calls as wasmer-cranelift, memory through "
+               "one cached memoryview refreshed only when the memory grew")
+    instance_class = CachedViewInstance
+    binding = "export objects; one Memory.buffer memoryview cached across accesses"
+    lowest_path_of = "wasmer-cranelift"

@@ -34,6 +34,7 @@ from runtimes.base import (
     Capability,
     CompileError,
     ExportNotFound,
+    HostFunction,
     Imports,
     Instance,
     LinkError,
@@ -144,8 +145,8 @@ _INTERRUPT_CODES = {"INTERRUPT": Capability.EPOCH_INTERRUPTION,
 class Wasmtime(Runtime):
     name = "wasmtime"
     summary = "wasmtime-py, public API as shipped (Func.__call__, Memory.read/write), Cranelift"
-    capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.HOST_IMPORTS,
-                              Capability.WASI, Capability.SERIALIZE,
+    capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.ISOLATED_MEMORY,
+                              Capability.HOST_IMPORTS, Capability.WASI, Capability.SERIALIZE,
                               Capability.DESERIALIZE_FILE, Capability.DISK_CACHE,
                               *_INTERRUPTIONS})
 
@@ -178,7 +179,7 @@ class Wasmtime(Runtime):
         return self._wt.Config()
 
     def with_interruption(self, mechanism: Capability) -> Runtime:
-        if mechanism not in _INTERRUPTIONS:
+        if mechanism not in self.capabilities.intersection(_INTERRUPTIONS):
             return super().with_interruption(mechanism)
         return type(self)(interruption=mechanism)
 
@@ -229,18 +230,29 @@ class Wasmtime(Runtime):
         elif self.interruption is Capability.FUEL:
             store.set_fuel(AMPLE_FUEL)
         linker = wt.Linker(self.engine)
-        for mod_name, funcs in (imports or {}).items():
-            for field_name, host in funcs.items():
-                ty = wt.FuncType([_valtype(wt, t) for t in host.params],
-                                 [_valtype(wt, t) for t in host.results])
-                linker.define_func(mod_name, field_name, ty, host.fn)
+        state = self._define_imports(linker, imports)
         try:
             instance = linker.instantiate(store, module)
         except wt.Trap as exc:
             raise self.explain(exc) from None
         except wt.WasmtimeError as exc:
             raise LinkError(str(exc).strip().splitlines()[0]) from None
-        return WasmtimeInstance(wt, store, instance)
+        return self._wrap(store, instance, state)
+
+    def _functype(self, host: HostFunction) -> Any:
+        wt = self._wt
+        return wt.FuncType([_valtype(wt, t) for t in host.params],
+                           [_valtype(wt, t) for t in host.results])
+
+    def _define_imports(self, linker: Any, imports: Imports | None) -> Any:
+        """Define the host functions in ``linker``; returns what ``_wrap`` needs to keep."""
+        for mod_name, funcs in (imports or {}).items():
+            for field_name, host in funcs.items():
+                linker.define_func(mod_name, field_name, self._functype(host), host.fn)
+        return None
+
+    def _wrap(self, store: Any, instance: Any, state: Any) -> Instance:
+        return WasmtimeInstance(self._wt, store, instance)
 
     def run_wasi(self, module: Any, argv: Sequence[str]) -> WasiResult:
         """A fresh Store with a WasiConfig (argv; stdout to a Python callback), then _start."""

@@ -244,7 +244,8 @@ def main() -> int:
                 events.emit("not_supported", benchmark=bench.name,
                             detail=f"needs {', '.join(missing)}")
                 continue
-            refusal = runtime.refuses_payload(bench.payload_bytes)
+            # the bytes one statement handles: a guest-side loop repeats its payload
+            refusal = runtime.refuses_payload(bench.payload_bytes * bench.ops_per_statement)
             if refusal:
                 events.emit("not_supported", benchmark=bench.name, detail=refusal)
                 continue
@@ -273,9 +274,9 @@ def main() -> int:
         runner.bench_time_func(
             bench.name,
             _time_func(runtime, bench, session, events, args.call_timeout, watchdog_path),
-            inner_loops=bench.inner_loops,
+            inner_loops=bench.inner_loops * bench.ops_per_statement,
             metadata={"payload_bytes": bench.payload_bytes, "scenario": scenario.name,
-                      **bench.metadata,
+                      "ops_per_statement": bench.ops_per_statement, **bench.metadata,
                       **(bench.lazy_metadata() if bench.lazy_metadata else {})},
         )
         if not args.worker:

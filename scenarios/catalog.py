@@ -139,6 +139,9 @@ class Benchmark:
     # What this benchmark needs beyond its scenario's ``requires``: a runtime without it
     # records this benchmark as not supported and runs the others.
     requires: frozenset[Capability] = frozenset()
+    # Operations one statement performs (a guest-side loop of N steps, say): values are then
+    # reported per operation, and the benchmark's metadata says how many there were.
+    ops_per_statement: int = 1
 
 
 @dataclass(frozen=True)

@@ -110,3 +110,20 @@ def churn(rounds: int) -> int:
         state = (state * 6364136223846793005 + 1442695040888963407) % 2**64
         state ^= state >> 29
     return wrap_i32(state)
+
+
+def mix_loop(n: int) -> int:
+    """What the floor guest's ``call_loop(n)``/``inline_loop(n)`` return (u32 seen as i32)."""
+    acc = 0
+    for i in range(n):
+        acc = (((acc << 5) | (acc >> 27)) & 0xFFFFFFFF) ^ i
+    return wrap_i32(acc)
+
+
+def reverse_repeat(data: bytes, reps: int) -> tuple[int, bytes]:
+    """The floor guest's ``reverse_repeat`` on ``data``: (its return value, the bytes after)."""
+    acc = 0
+    for _ in range(reps):
+        data = reverse_bytes(data)
+        acc = (acc * 31 + (data[0] if data else 0)) & 0xFFFFFFFF
+    return wrap_i32(acc), data

@@ -20,7 +20,7 @@ pub unsafe extern "C" fn deallocate(ptr: *mut u8, capacity: usize) {
 /// An ASCII-upper-cased copy of `len` bytes at `ptr`, in a block the guest allocates.
 /// Returns where it is packed into one i64: offset in the high 32 bits, length in the low 32.
 /// The host reads it and frees it with `deallocate(offset, length)`.
-#[no_mangle]
+#[cfg(target_arch = "wasm32")] #[no_mangle] // 32-bit offsets: the native build has 64-bit ones
 pub unsafe extern "C" fn upper_copy(ptr: *const u8, len: usize) -> i64 {
     let input = std::slice::from_raw_parts(ptr, len);
     let out: Box<[u8]> = input.iter().map(|b| b.to_ascii_uppercase()).collect();
@@ -31,7 +31,7 @@ pub unsafe extern "C" fn upper_copy(ptr: *const u8, len: usize) -> i64 {
 
 /// Grow this module's memory by `pages` from inside the guest (the `memory.grow` instruction):
 /// the previous size in pages, or -1 if it cannot grow.
-#[no_mangle]
+#[cfg(target_arch = "wasm32")] #[no_mangle] // the native floor's build has no linear memory
 pub extern "C" fn grow_memory(pages: i32) -> i32 {
     core::arch::wasm32::memory_grow(0, pages as usize) as i32
 }
