@@ -82,8 +82,8 @@ def status_table(report: Report, scenario: str) -> Table:
 def callback_costs(report: Report) -> pd.DataFrame:
     """One row per runtime key and import: per-callback ns, its interval, or why none."""
     values = analysis_values(report)
-    costs = interop.per_callback_ns(values).set_index(["runtime", "benchmark"]) \
-        if values["n_calls"].notna().any() else pd.DataFrame()
+    costs = interop.per_callback_ns(values).set_index(["runtime", "benchmark"])[
+        "per_callback_ns"] if values["n_calls"].notna().any() else pd.Series(dtype=float)
     meta = values.dropna(subset=["n_calls"]).groupby("benchmark")[
         ["n_calls", "baseline_benchmark"]].first()
     bases = {NO_IMPORT, *meta["baseline_benchmark"]}
@@ -93,8 +93,7 @@ def callback_costs(report: Report) -> pd.DataFrame:
         for key in report.keys:
             row = {"key": key, "benchmark": name, "ns": math.nan, "low": math.nan,
                    "high": math.nan, "status": ""}
-            cost = costs["per_callback_ns"].get((key, name), math.nan) if len(costs) else \
-                math.nan
+            cost = costs.get((key, name), math.nan)
             if is_missing(cost):  # the import's own status, else that of the loop without it
                 mine = report.cell(key, name)
                 row["status"] = (report.value_text(key, name, "host_call")
@@ -202,6 +201,9 @@ def argument_marshalling(report: Report) -> list[Block]:
             if pts:
                 x, y = zip(*pts, strict=True)
                 ax.plot(x, y, "o", color=color, label=report.label(key))
+            else:  # nothing to draw: the legend says why
+                word = report.value_text(key, mine[-1], "arg_shapes")
+                ax.plot([], [], "o", color=color, label=f"{report.label(key)}: {word}")
             if (key, kind) in fits.index:
                 fit = fits.loc[(key, kind)]
                 grid = np.linspace(0, max(c for _, c in shapes.values()), 50)
