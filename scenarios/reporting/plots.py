@@ -42,7 +42,7 @@ def time_axis(ax: Axes, which: str = "y", log: bool = True, label: str = "time p
         (ax.set_yscale if which == "y" else ax.set_xscale)("log")
         axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     axis.set_major_formatter(FuncFormatter(
-        lambda v, _pos: fmt.ns(v, compact=True) if v > 0 else "0"))
+        lambda v, _pos: fmt.ns(v, compact=True) if v != 0 else "0"))
     axis.set_minor_formatter(FuncFormatter(lambda _v, _pos: ""))
     (ax.set_ylabel if which == "y" else ax.set_xlabel)(
         f"{label} ({'log scale' if log else 'linear scale'})")

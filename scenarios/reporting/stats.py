@@ -100,11 +100,25 @@ def _pooled_median(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
 def ratio_ci(new: np.ndarray, base: np.ndarray, confidence: float = CONFIDENCE) -> Ratio:
     """Ratio of medians of two process matrices, with a bootstrap interval over processes."""
     value = float(np.nanmedian(new) / np.nanmedian(base))
+    return Ratio(value, *_process_bootstrap(new, base, np.divide, confidence))
+
+
+def difference_ci(new: np.ndarray, base: np.ndarray, confidence: float = CONFIDENCE
+                  ) -> tuple[float, float]:
+    """Interval of median(new) - median(base), by the same process bootstrap as ``ratio_ci``
+    (NaN, NaN with fewer than ``MIN_PROCESSES`` on a side)."""
+    return _process_bootstrap(new, base, np.subtract, confidence)
+
+
+def _process_bootstrap(new: np.ndarray, base: np.ndarray, combine: np.ufunc,
+                       confidence: float) -> tuple[float, float]:
+    """Percentile interval of combine(pooled median of new, of base), resampling the worker
+    processes of each side independently."""
     if min(len(new), len(base)) < MIN_PROCESSES:
-        return Ratio(value, math.nan, math.nan)
+        return math.nan, math.nan
 
     def statistic(i: np.ndarray, j: np.ndarray, axis: int = -1) -> np.ndarray:
-        return _pooled_median(new, i) / _pooled_median(base, j)
+        return combine(_pooled_median(new, i), _pooled_median(base, j))
 
     with warnings.catch_warnings():  # a degenerate resample distribution warns; the CI says it
         warnings.simplefilter("ignore")
@@ -112,7 +126,7 @@ def ratio_ci(new: np.ndarray, base: np.ndarray, confidence: float = CONFIDENCE) 
                               n_resamples=RESAMPLES, vectorized=True, paired=False,
                               confidence_level=confidence, method="percentile",
                               rng=np.random.default_rng(SEED))
-    return Ratio(value, float(res.confidence_interval.low), float(res.confidence_interval.high))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
 def geomean(ratios: list[float]) -> float:

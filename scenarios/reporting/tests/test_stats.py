@@ -49,6 +49,14 @@ def test_fewer_than_two_processes_give_no_interval() -> None:
     assert not r.has_interval and not r.significant
 
 
+def test_a_difference_of_medians_has_an_interval_around_it() -> None:
+    base, new = noisy(1e-6, 10, 3, seed=7), noisy(3e-6, 10, 3, seed=8)
+    low, high = stats.difference_ci(new, base)
+    assert low < np.median(new) - np.median(base) < high and 1.7e-6 < low < high < 2.3e-6
+    low, high = stats.difference_ci(new[:1], base)
+    assert np.isnan(low) and np.isnan(high)
+
+
 def test_processes_with_different_value_counts() -> None:
     b = bench([[1e-6, 1.1e-6, 0.9e-6], [1e-6], [1.2e-6, 1e-6]])
     m = stats.process_matrix(b)
