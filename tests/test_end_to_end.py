@@ -16,7 +16,7 @@ import pytest
 import guest
 from guest import generated
 from scenarios import catalog, hosts
-from scenarios.analysis import interop
+from scenarios.analysis import interop, lifecycle
 from scenarios.reporting import breakdown, load
 from tests import fakes
 
@@ -82,10 +82,10 @@ def test_the_lifecycle_scenarios_ran_on_every_runtime(full_run: tuple[Path, dict
     first_call,cache``, is part of this run: each benchmark ran where the runtime can do it,
     and the run folder holds what the report needs about modules and caches."""
     run_dir, manifest, stdout = full_run
-    lifecycle = ("cold_start", "compile", "instantiate", "first_call", "cache")
+    names = ("cold_start", "compile", "instantiate", "first_call", "cache")
     for entry in manifest["runtimes"].values():
         caps = set(entry["info"]["capabilities"])
-        for name in lifecycle:
+        for name in names:
             sc = catalog.get(name)
             for b in sc.benchmarks(1024):
                 want = "ok" if needs(sc, b) <= caps else "unsupported"
