@@ -297,3 +297,18 @@ def test_a_new_section_module_is_picked_up_without_editing_the_core(
     assert "section 'broken' failed: RuntimeError: boom" in page.plain
     with pytest.raises(RuntimeError, match="boom"):
         render.render_sections(rep, debug=True)
+
+
+def test_what_each_runtime_cannot_do_comes_first_and_counts_from_the_manifest(
+        small_run: MadeRun, report_dir: Path) -> None:
+    html = (report_dir / "index.html").read_text(encoding="utf-8")
+    start = html.index('id="limits"')
+    assert start < html.index('id="ratio-heatmap"')  # before any plot
+    limits = " ".join(re.sub(r"<[^>]+>", " ", html[start:html.index("</section>", start)]).split())
+    assert "any_module: runs only this project" in limits  # python lacks it
+    for entry in small_run.manifest["runtimes"].values():
+        statuses = [b["status"] for s in entry["scenarios"].values()
+                    for b in s["benchmarks"].values()]
+        assert f"{statuses.count('ok')} of {len(statuses)}" in limits
+        if statuses.count("invalid"):  # the wrong-answer fake: counted, with its reason
+            assert f"invalid {statuses.count('invalid')} (wrong answer" in limits
