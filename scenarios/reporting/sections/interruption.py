@@ -62,8 +62,30 @@ def table(rows: list[dict[str, Any]], caption: str) -> Table:
     return Table(pd.DataFrame(rows).fillna("—"), caption)
 
 
-def seconds(value: float | None) -> str:
-    return fmt.ns(value * 1e9) if value is not None else "—"
+def seconds(value: float) -> str:
+    return fmt.ns(value * 1e9)
+
+
+DISTRIBUTION = ("n", "median", "p95", "max")
+
+
+def distribution_row(report: Report, key: str, r: dict[str, Any] | None, names: list[str],
+                     scenario: str) -> dict[str, Any]:
+    """n, median, p95, max and what surfaced, from a summary row; else the status word."""
+    if r is None or not r["n"]:
+        status, reason = no_row(report, key, names, scenario)
+        return {**dict.fromkeys(DISTRIBUTION, status), "exception": None, "trap code": None,
+                "detail": reason}
+    return {"n": str(r["n"]), **{c: seconds(r[c]) for c in DISTRIBUTION[1:]},
+            "exception": r["exception"], "trap code": r["trap_code"], "detail": r["detail"]}
+
+
+def nothing_listed(report: Report, scenario: str) -> list[Block]:
+    """What to say when no runtime listed a benchmark of ``scenario``: each one's status."""
+    said = [f"{report.label(k)}: {': '.join(filter(None, report.why_no_number(k, '', scenario)))}"
+            for k in report.keys]
+    return [Text(f"No runtime got as far as listing {scenario}'s benchmarks. "
+                 + "; ".join(said) + ".")]
 
 
 def parts(report: Report, scenario: str) -> list[list[str]]:
@@ -123,25 +145,18 @@ def statement(row: dict[str, Any], cells: dict[str, str]) -> str:
 def interrupt_latency(report: Report) -> list[Block]:
     latency = by_key(report, load_summary(report)["latency"], "mechanism", "deadline_ms")
     names = parts(report, LATENCY)
+    if not names:
+        return nothing_listed(report, LATENCY)
     mechanisms = sorted(dict.fromkeys(m for m, _ in names), key=lambda m: m != FLOOR)
     deadlines = list(dict.fromkeys(int(d.removesuffix("ms")) for _, d in names))
     rows = []
     for key in report.keys:
         for mechanism in mechanisms:
             for ms in deadlines:
-                name = f"{LATENCY}/{mechanism}/{ms}ms"
-                r = latency.get((key, mechanism, ms))
-                base = {"runtime": report.label(key), "mechanism": mechanism,
-                        "deadline": f"{ms} ms"}
-                if r is None:
-                    status, reason = no_row(report, key, [name], LATENCY)
-                    rows.append({**base, **dict.fromkeys(("n", "median", "p95", "max"), status),
-                                 "exception": None, "trap code": None, "detail": reason})
-                else:
-                    rows.append({**base, "n": str(r["n"]), "median": seconds(r["median"]),
-                                 "p95": seconds(r["p95"]), "max": seconds(r["max"]),
-                                 "exception": r["exception"], "trap code": r["trap_code"],
-                                 "detail": r["detail"]})
+                rows.append({"runtime": report.label(key), "mechanism": mechanism,
+                             "deadline": f"{ms} ms", **distribution_row(
+                                 report, key, latency.get((key, mechanism, ms)),
+                                 [f"{LATENCY}/{mechanism}/{ms}ms"], LATENCY)})
     return [
         Text("The time from the deadline to control back in Python, when an infinite loop is "
              "stopped 1, 10 or 100 ms after it started. Each dot is one stop (pyperf's values, "
@@ -215,6 +230,8 @@ def interrupt_overhead(report: Report) -> list[Block]:
     data = load_summary(report)
     overhead = by_key(report, data["overhead"], "workload", "mechanism")
     workloads = list(dict.fromkeys(w for w, _ in parts(report, OVERHEAD)))
+    if not workloads:
+        return nothing_listed(report, OVERHEAD)
     slots = [(w, m) for w in workloads for m in summary.IN_RUNTIME]
     rows = []
     for key in report.keys:
@@ -222,8 +239,7 @@ def interrupt_overhead(report: Report) -> list[Block]:
             base = {"runtime": report.label(key), "workload": w, "mechanism": m}
             r = overhead.get((key, w, m))
             if r is None:
-                names = [f"{OVERHEAD}/{w}/{m}", f"{OVERHEAD}/{w}/off"]
-                status, reason = no_row(report, key, names, OVERHEAD)
+                status, reason = overhead_gap(report, key, w, m)
                 rows.append({**base, "ratio": status, "95 % interval": status,
                              "enabled (mean)": status, "disabled (mean)": status,
                              "values (enabled/disabled)": status, "detail": reason})
@@ -248,6 +264,12 @@ def interrupt_overhead(report: Report) -> list[Block]:
     ]
 
 
+def overhead_gap(report: Report, key: str, workload: str, mechanism: str) -> tuple[str, str]:
+    """Why a ratio has no row: the enabled side's status, else the disabled side's."""
+    names = [f"{OVERHEAD}/{workload}/{mechanism}", f"{OVERHEAD}/{workload}/off"]
+    return no_row(report, key, names, OVERHEAD)
+
+
 def overhead_figure(report: Report, overhead: dict[tuple[Any, ...], dict[str, Any]],
                     slots: list[tuple[str, str]], level: int) -> Figure:
     keys = report.keys
@@ -261,10 +283,8 @@ def overhead_figure(report: Report, overhead: dict[tuple[Any, ...], dict[str, An
             x = i - SLOT / 2 + width * (j + 0.5)
             r = overhead.get((key, w, m))
             if r is None:
-                word = no_row(report, key, [f"{OVERHEAD}/{w}/{m}", f"{OVERHEAD}/{w}/off"],
-                              OVERHEAD)[0]
-                ax.text(x, 0.03, word, transform=marks, rotation=90, ha="center",
-                        va="bottom", fontsize=7, color="#555555")
+                ax.text(x, 0.03, overhead_gap(report, key, w, m)[0], transform=marks,
+                        rotation=90, ha="center", va="bottom", fontsize=7, color="#555555")
                 continue
             err = None
             if r["ci_low"] is not None and r["ci_high"] is not None:
@@ -294,21 +314,15 @@ def overhead_figure(report: Report, overhead: dict[tuple[Any, ...], dict[str, An
 def interrupt_recovery(report: Report) -> list[Block]:
     recovery = by_key(report, load_summary(report)["recovery"], "mechanism")
     mechanisms = [p[0] for p in parts(report, RECOVERY)]
+    if not mechanisms:
+        return nothing_listed(report, RECOVERY)
     rows = []
     for key in report.keys:
         for m in mechanisms:
-            base = {"runtime": report.label(key), "mechanism": m}
             r = recovery.get((key, m))
-            if r is None:
-                status, reason = no_row(report, key, [f"{RECOVERY}/{m}"], RECOVERY)
-                rows.append({**base, **dict.fromkeys(("path", "n", "median", "p95", "max"),
-                                                     status),
-                             "trap code": None, "detail": reason})
-            else:
-                rows.append({**base, "path": r["outcome"], "n": str(r["n"]),
-                             "median": seconds(r["median"]), "p95": seconds(r["p95"]),
-                             "max": seconds(r["max"]), "trap code": r["trap_code"],
-                             "detail": r["detail"]})
+            cells = distribution_row(report, key, r, [f"{RECOVERY}/{m}"], RECOVERY)
+            path = r["outcome"] if r is not None and r["n"] else cells["n"]
+            rows.append({"runtime": report.label(key), "mechanism": m, "path": path, **cells})
     return [
         Text("After an infinite loop was stopped, the time until the guest answers correctly "
              "again, by the cheapest path that worked: reuse (the same instance, re-armed), "
