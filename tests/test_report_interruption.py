@@ -1,5 +1,7 @@
-"""The interruption sections of the report, from one small real run: its numbers are
-interruption.json's, python's missing mechanisms read "not supported", the figures exist."""
+"""The interruption sections of the report, from one small real run (wasmtime and python, two
+worker processes of one value each, so overhead intervals exist): its numbers are
+interruption.json's, python's missing mechanisms read "not supported", the figures exist; a
+run without these scenarios has no such section."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import pytest
 from scenarios import report as report_cli
 from scenarios.reporting import fmt, load, model
 from scenarios.reporting.sections import interruption
-from tests.runs import run_cli
+from tests.runs import make_run
 
 pytestmark = pytest.mark.e2e
 
@@ -24,6 +26,7 @@ SECTIONS = ("interruption-support", "interrupt-latency", "interrupt-overhead",
             "interrupt-recovery")
 FIGURES = ("interrupt-latency-latency.png", "interrupt-overhead-overhead.png")
 DASH = "—"
+TWO_PROCESSES = ("-p", "2", "-n", "1", "-w", "0", "--no-provision", "--no-report")
 
 
 class Sections(HTMLParser):
@@ -38,6 +41,7 @@ class Sections(HTMLParser):
         self._header: list[str] = []
         self._row: list[str] | None = None
         self._cell: list[str] | None = None
+        self.nav: list[str] = []
         self.feed(html)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -76,18 +80,10 @@ class Sections(HTMLParser):
             self._cell.append(data)
 
 
-def make(results: Path, *argv: str) -> Path:
-    proc = run_cli("scenarios.run", *argv, "--debug-single-value", "--no-provision",
-                   "--results-dir", str(results))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    (run_dir,) = [p for p in results.iterdir() if p.is_dir()]
-    return run_dir
-
-
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make(tmp_path_factory.mktemp("interruption") / "results",
-                "--runtime", "wasmtime,python", "--scenario", SCENARIOS, "--no-report")
+    return make_run(tmp_path_factory.mktemp("interruption") / "results", "--runtime",
+                    "wasmtime,python", "--scenario", SCENARIOS, pyperf_args=TWO_PROCESSES).path
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +94,11 @@ def summary(run_dir: Path) -> dict[str, Any]:
 
 
 def render(run_dir: Path, out: Path) -> Sections:
-    index = report_cli.generate(run_dir, out, debug=True)
-    return Sections(index.read_text(encoding="utf-8"))
+    html = report_cli.generate(run_dir, out, debug=True).read_text(encoding="utf-8")
+    assert 'class="error"' not in html  # no section failed
+    page = Sections(html)
+    page.nav = [s for s in SECTIONS if f'<a href="#{s}">' in html]
+    return page
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +125,7 @@ def surfaced(value: str | None) -> str:
 
 
 def test_the_sections_follow_the_generic_ones_and_embed_their_figures(page: Sections) -> None:
-    assert [s for s in page.order if s in SECTIONS] == list(SECTIONS)
+    assert [s for s in page.order if s in SECTIONS] == list(SECTIONS) == page.nav
     assert page.order.index(SECTIONS[0]) > page.order.index("distributions")
     for section in ("interrupt-latency", "interrupt-overhead"):
         (img,) = page.images[section]
@@ -162,7 +161,7 @@ def test_latency_table_is_interruption_json(page: Sections, summary: dict[str, A
               for r, i in {(x["runtime"], x["interpreter"]) for x in summary["latency"]}}
     for r in summary["latency"]:
         row = table[(r["runtime"], r["mechanism"], f"{r['deadline_ms']} ms")]
-        assert row["n"] == str(r["n"]) == "1"
+        assert row["n"] == str(r["n"]) == "2"
         assert (row["median"], row["p95"], row["max"]) == \
             (seconds(r["median"]), seconds(r["p95"]), seconds(r["max"]))
         assert (row["exception"], row["trap code"]) == \
@@ -184,7 +183,8 @@ def test_overhead_table_is_interruption_json(page: Sections, summary: dict[str, 
     for r in summary["overhead"]:
         row = table[(r["runtime"], r["workload"], r["mechanism"])]
         assert row["ratio"] == fmt.ratio(r["ratio"])
-        assert row["95 % interval"] == fmt.interval(r["ci_low"], r["ci_high"]) == "no interval"
+        assert r["ci_low"] is not None and r["n_on"] == r["n_off"] == 2
+        assert row["95 % interval"] == fmt.interval(r["ci_low"], r["ci_high"])
         assert (row["enabled (mean)"], row["disabled (mean)"]) == \
             (seconds(r["mean_on"]), seconds(r["mean_off"]))
     for workload in ("fib", "churn"):
@@ -220,10 +220,10 @@ def test_a_run_folder_without_the_summary_file_derives_the_same_summary(
 
 
 def test_a_run_without_these_scenarios_has_no_such_section(tmp_path: Path) -> None:
-    run_dir = make(tmp_path / "results", "--runtime", "python", "--scenario", "no_op",
-                   "--no-report")
+    run_dir = make_run(tmp_path / "results", "--runtime", "python", "--scenario", "no_op",
+                       pyperf_args=("--debug-single-value", "--no-provision", "--no-report")).path
     out = tmp_path / "report"
     page = render(run_dir, out)
     assert "distributions" in page.order
-    assert not set(SECTIONS) & set(page.order)
+    assert not set(SECTIONS) & set(page.order) and not page.nav
     assert not list(out.glob("interrupt*.png"))
