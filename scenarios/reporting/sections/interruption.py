@@ -159,12 +159,13 @@ def interrupt_latency(report: Report) -> list[Block]:
                                  [f"{LATENCY}/{mechanism}/{ms}ms"], LATENCY)})
     return [
         Text("The time from the deadline to control back in Python, when an infinite loop is "
-             "stopped 1, 10 or 100 ms after it started. Each dot is one stop (pyperf's values, "
-             "one operation each). floor is the alarm alone, with nothing to stop: the part no "
-             "runtime avoids (waking a thread on this machine); the dotted lines carry each "
-             "runtime's floor median across the other mechanisms. Fuel is a budget of work, "
-             "not a deadline, so it has no latency here (see Recovery). A slot with a word "
-             "instead of dots had no number."),
+             f"stopped {', '.join(map(str, deadlines))} ms after it started. Each dot is one "
+             "stop (pyperf's values, one operation each). floor is the alarm alone, with "
+             "nothing to stop: the part no runtime avoids (waking a thread on this machine); "
+             "the dotted lines carry each runtime's floor median across the other mechanisms. "
+             "Fuel is a budget of work, not a deadline, so it has no latency here (see "
+             "Recovery). A slot with a word (in the runtime's colour) instead of dots had no "
+             "number."),
         latency_figure(report, mechanisms, deadlines),
         table(rows, "Interrupt latency per runtime, mechanism and deadline "
               "(from interruption.json), with the exception and trap code that surfaced"),
@@ -186,7 +187,8 @@ def latency_figure(report: Report, mechanisms: list[str], deadlines: list[int]) 
                 v = values.loc[(values["benchmark"] == name) & (values["key"] == key), "ns"]
                 if v.empty:
                     ax.text(x, 0.03, no_row(report, key, [name], LATENCY)[0], transform=marks,
-                            rotation=90, ha="center", va="bottom", fontsize=7, color="#555555")
+                            rotation=90, ha="center", va="bottom", fontsize=7,
+                            color=report.color(key))
                     continue
                 color = report.color(key)
                 face = FLOOR_COLOR if mechanism == FLOOR else color
@@ -209,7 +211,7 @@ def latency_figure(report: Report, mechanisms: list[str], deadlines: list[int]) 
     for ax in axes[1:]:
         ax.set_ylabel("")
     handles = [Line2D([], [], marker="o", linestyle="", color=report.color(k),
-                      label=report.label(k)) for k in keys if k in set(values["key"])]
+                      label=report.label(k)) for k in keys]
     handles += [Line2D([], [], color="black", linewidth=2, label="median"),
                 Line2D([], [], color="#555555", linestyle=":",
                        label="floor median (the alarm alone:\nunavoidable)")]
@@ -284,7 +286,8 @@ def overhead_figure(report: Report, overhead: dict[tuple[Any, ...], dict[str, An
             r = overhead.get((key, w, m))
             if r is None:
                 ax.text(x, 0.03, overhead_gap(report, key, w, m)[0], transform=marks,
-                        rotation=90, ha="center", va="bottom", fontsize=7, color="#555555")
+                        rotation=90, ha="center", va="bottom", fontsize=7,
+                        color=report.color(key))
                 continue
             err = None
             if r["ci_low"] is not None and r["ci_high"] is not None:
