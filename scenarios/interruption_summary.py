@@ -17,12 +17,13 @@ Durations are in seconds. numpy and scipy are imported only here, when a run end
 
 from __future__ import annotations
 
-import contextlib
-import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyperf
+
+from scenarios.reporting import stats
 
 SCENARIOS = ("interrupt_latency", "interrupt_overhead", "recovery")
 MECHANISMS = ("epoch", "fuel", "kill")
@@ -61,19 +62,20 @@ def summarize(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any] | None:
             if scenario == "interrupt_latency":
                 out["latency"].append({**who, "benchmark": name, "mechanism": parts[0],
                                        "deadline_ms": int(parts[1].removesuffix("ms")),
-                                       **distribution(values.get(name, [])), **seen})
+                                       **distribution(_values_of(values.get(name))), **seen})
             elif scenario == "recovery":
                 out["recovery"].append({**who, "benchmark": name, "mechanism": parts[0],
                                         "outcome": b.get("facts", {}).get("outcome"),
-                                        **distribution(values.get(name, [])), **seen})
+                                        **distribution(_values_of(values.get(name))), **seen})
         for name, off in values.items():
             if name.startswith("interrupt_overhead/") and name.endswith("/off"):
                 workload = name.split("/")[1]
                 for mechanism in IN_RUNTIME:
                     on = values.get(f"interrupt_overhead/{workload}/{mechanism}")
-                    if on:
-                        out["overhead"].append({**who, "workload": workload,
-                                                "mechanism": mechanism, **ratio(on, off)})
+                    if on is not None:
+                        out["overhead"].append({
+                            **who, "workload": workload, "mechanism": mechanism,
+                            **ratio(stats.process_matrix(on), stats.process_matrix(off))})
     return out
 
 
@@ -104,10 +106,12 @@ def support(cells: dict[str, dict[str, Any]], records: dict[str, dict[str, Any]]
     return row
 
 
+def _values_of(bench: pyperf.Benchmark | None) -> list[float]:
+    return list(bench.get_values()) if bench is not None else []
+
+
 def distribution(values: list[float]) -> dict[str, Any]:
     """n, median, p95, max, min and mean of ``values`` (seconds)."""
-    import numpy as np
-
     if not values:
         return {"n": 0, "median": None, "p95": None, "max": None, "min": None, "mean": None}
     v = np.asarray(values, dtype=float)
@@ -115,32 +119,21 @@ def distribution(values: list[float]) -> dict[str, Any]:
             "max": float(v.max()), "min": float(v.min()), "mean": float(v.mean())}
 
 
-def ratio(on: list[float], off: list[float]) -> dict[str, Any]:
-    """mean(on) / mean(off) with a percentile-bootstrap confidence interval."""
-    import numpy as np
-    from scipy import stats
-
-    a, b = np.asarray(on, dtype=float), np.asarray(off, dtype=float)
-    out: dict[str, Any] = {"ratio": float(a.mean() / b.mean()), "ci_low": None, "ci_high": None,
-                           "n_on": int(a.size), "n_off": int(b.size),
-                           "mean_on": float(a.mean()), "mean_off": float(b.mean())}
-    if a.size >= 2 and b.size >= 2:
-        with warnings.catch_warnings(), contextlib.suppress(ValueError):
-            warnings.simplefilter("ignore")
-            res = stats.bootstrap(
-                (a, b), lambda x, y, axis: np.mean(x, axis=axis) / np.mean(y, axis=axis),
-                vectorized=True, paired=False, confidence_level=CONFIDENCE,
-                n_resamples=9999, method="percentile", rng=np.random.default_rng(0))
-            low, high = res.confidence_interval
-            if np.isfinite(low) and np.isfinite(high):
-                out["ci_low"], out["ci_high"] = float(low), float(high)
-    return out
+def ratio(on: np.ndarray, off: np.ndarray) -> dict[str, Any]:
+    """mean(on) / mean(off) of two process x value matrices, with a 95% bootstrap interval
+    that resamples worker processes (pyperf's independent unit), as the report's ratios do."""
+    r = stats.mean_ratio_ci(on, off, CONFIDENCE)
+    return {"ratio": r.value, "ci_low": r.low if r.has_interval else None,
+            "ci_high": r.high if r.has_interval else None,
+            "n_on": int(np.isfinite(on).sum()), "n_off": int(np.isfinite(off).sum()),
+            "processes_on": len(on), "processes_off": len(off),
+            "mean_on": float(np.nanmean(on)), "mean_off": float(np.nanmean(off))}
 
 
 def _values(path: Path) -> dict[str, list[float]]:
-    """Benchmark name -> its pyperf values (warm-ups excluded), or {} if the file is missing."""
+    """Benchmark name -> its pyperf benchmark, or {} if the file is missing."""
     try:
         suite = pyperf.BenchmarkSuite.load(str(path))
     except (OSError, ValueError):
         return {}
-    return {b.get_name(): list(b.get_values()) for b in suite.get_benchmarks()}
+    return {b.get_name(): b for b in suite.get_benchmarks()}

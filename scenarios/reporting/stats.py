@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyperf
@@ -97,6 +98,19 @@ def _pooled_median(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.nanmedian(flat, axis=-1) if np.isnan(matrix).any() else np.median(flat, axis=-1)
 
 
+def _pooled_mean(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Mean of all values of the processes ``rows`` (shape (..., n)) of ``matrix``."""
+    picked = matrix[rows]
+    return np.nanmean(picked.reshape(*picked.shape[:-2], -1), axis=-1)
+
+
+def mean_ratio_ci(new: np.ndarray, base: np.ndarray, confidence: float = CONFIDENCE) -> Ratio:
+    """Ratio of means of two process matrices (for costs that add up, like an overhead), with
+    the same bootstrap interval over processes as ``ratio_ci``."""
+    value = float(np.nanmean(new) / np.nanmean(base))
+    return Ratio(value, *_process_bootstrap(new, base, np.divide, confidence, _pooled_mean))
+
+
 def ratio_ci(new: np.ndarray, base: np.ndarray, confidence: float = CONFIDENCE) -> Ratio:
     """Ratio of medians of two process matrices, with a bootstrap interval over processes."""
     value = float(np.nanmedian(new) / np.nanmedian(base))
@@ -111,14 +125,14 @@ def difference_ci(new: np.ndarray, base: np.ndarray, confidence: float = CONFIDE
 
 
 def _process_bootstrap(new: np.ndarray, base: np.ndarray, combine: np.ufunc,
-                       confidence: float) -> tuple[float, float]:
-    """Percentile interval of combine(pooled median of new, of base), resampling the worker
-    processes of each side independently."""
+                       confidence: float, center: Any = _pooled_median) -> tuple[float, float]:
+    """Percentile interval of combine(center of new, center of base) (pooled medians unless
+    told), resampling the worker processes of each side independently."""
     if min(len(new), len(base)) < MIN_PROCESSES:
         return math.nan, math.nan
 
     def statistic(i: np.ndarray, j: np.ndarray, axis: int = -1) -> np.ndarray:
-        return combine(_pooled_median(new, i), _pooled_median(base, j))
+        return combine(center(new, i), center(base, j))
 
     with warnings.catch_warnings():  # a degenerate resample distribution warns; the CI says it
         warnings.simplefilter("ignore")

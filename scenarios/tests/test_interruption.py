@@ -189,12 +189,16 @@ def test_support_matrix_tells_mechanisms_apart() -> None:
 
 
 def test_overhead_ratio_has_a_confidence_interval_only_when_it_can() -> None:
-    off = [1.0, 1.1, 0.9, 1.0, 1.05, 0.95]
-    on = [1.2 * v for v in off]
+    import numpy as np
+
+    off = np.array([[1.0, 1.1], [0.9, 1.0], [1.05, 0.95]])  # 3 processes x 2 values
+    on = 1.2 * off
     r = interruption_summary.ratio(on, off)
     assert r["ratio"] == pytest.approx(1.2)
     assert r["ci_low"] < 1.2 < r["ci_high"] and r["n_on"] == r["n_off"] == 6
-    single = interruption_summary.ratio([2.0], [1.0])
+    assert r["processes_on"] == r["processes_off"] == 3
+    # one process per side: values of one process are not independent, so no interval
+    single = interruption_summary.ratio(np.array([[2.0, 2.2]]), np.array([[1.0, 1.1]]))
     assert single["ratio"] == 2.0 and single["ci_low"] is single["ci_high"] is None
 
 

@@ -257,8 +257,9 @@ def interrupt_overhead(report: Report) -> list[Block]:
         Text("What being able to stop a guest costs while it runs normally: the same compute "
              "(fib, and a loop of simple rounds: churn) with the mechanism enabled (a far "
              f"deadline, ample fuel) against disabled. Ratio = mean(enabled) / mean(disabled) "
-             f"over pyperf's values; the {level} % interval is a percentile bootstrap over "
-             "those values (interruption.json); fewer than two values a side gives none. An "
+             f"over pyperf's values; the {level} % interval is a percentile bootstrap that "
+             "resamples worker processes, pyperf's independent unit (interruption.json); "
+             "fewer than two processes a side gives none. An "
              "interval that contains 1 means this run did not resolve a cost."),
         overhead_figure(report, overhead, slots, level),
         table(rows, "Interruption overhead: enabled / disabled, with its "
