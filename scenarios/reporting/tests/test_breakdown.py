@@ -95,6 +95,12 @@ def test_a_missing_reference_is_named_and_the_next_layer_includes_it(tmp_path: P
                             "engine entry/exit": None, "binding overhead": 11_950}
     top = b.layers[-1]
     assert "includes FFI floor, engine entry/exit" in top.formula
+    ffi, entry = b.layers[2], b.layers[3]
+    assert ffi.formula == f"native has no values on {INTERP}"
+    assert ffi.terms == {("native", "no_op"): 1, ("native", "loop_overhead"): -1}
+    assert entry.formula == "no lowest-overhead path of engine in this run" and not entry.terms
+    assert top.terms == {("engine", "no_op"): 1, ("engine", "loop_overhead"): -1,
+                         ("python", "no_op"): -1, ("python", "loop_overhead"): 1}
     assert sum(x.estimate.mean for x in b.layers if x.estimate) == pytest.approx(b.total.mean)
 
 
