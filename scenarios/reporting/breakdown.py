@@ -23,12 +23,12 @@ the layers of R's total are
 
 where lowest(R) is the runtime whose metadata says it is R's lowest-overhead path
 (``lowest_path_of``); the chain stops at R (native's layers end at the FFI floor). The layers
-sum exactly to R's measured total. A layer whose reference runtime did not run is reported as
-not measured, and the next layer up says it includes it. "engine entry/exit" also holds what
-the lowest path's own FFI call costs beyond native's (its extra arguments), which no
-Python-side measurement of the lowest path separates from the engine; for wasmtime-raw the
-arguments are most of it (its five ctypes arguments cost hundreds of ns, wasmtime's own entry
-and exit tens), and the layer's formula says so.
+sum exactly to R's measured total. A layer whose reference runtime did not run, or lacks one of
+the benchmarks of its level, is reported as not measured, and the next layer up says it
+includes it. "engine entry/exit" also holds what the lowest path's own FFI call costs beyond
+native's (its extra arguments), which no Python-side measurement of the lowest path separates
+from the engine; for wasmtime-raw the arguments are most of it (its five ctypes arguments
+cost hundreds of ns, wasmtime's own entry and exit tens), and the layer's formula says so.
 
 Layers are differences of means (means add up; medians do not). Intervals: 95%
 Welch-Satterthwaite t-intervals on each linear combination of benchmark means, with a
@@ -168,24 +168,20 @@ def _level(runtime: str, operation: str) -> Terms:
     return {(runtime, total): 1, (runtime, copy): -1, (runtime, work): -1}
 
 
-def _chain(run: Samples, runtime: str, interpreter: str
-           ) -> list[tuple[str, str | None, bool]]:
-    """(layer name, reference runtime or None when the run names none, whether that runtime
-    has values here), bottom up, ending at ``runtime``."""
-    present = {rt for rt, interp in run.values if interp == interpreter}
+def _chain(run: Samples, runtime: str, interpreter: str) -> list[tuple[str, str | None]]:
+    """(layer name, reference runtime or None when the run names none), bottom up, ending at
+    ``runtime``."""
     lowest_of = {target: rt for (rt, interp), target in run.lowest_path_of.items()
                  if interp == interpreter}
     own_target = run.lowest_path_of.get((runtime, interpreter))
     if runtime == PYTHON:
-        steps = [("python call", PYTHON)]
-    elif runtime == NATIVE:
-        steps = [("python call", PYTHON), ("FFI floor", NATIVE)]
-    elif own_target:  # runtime is itself a lowest path: its binding has nothing to shed
-        steps = [("python call", PYTHON), ("FFI floor", NATIVE), (ENTRY, runtime)]
-    else:
-        steps = [("python call", PYTHON), ("FFI floor", NATIVE),
-                 (ENTRY, lowest_of.get(runtime)), ("binding overhead", runtime)]
-    return [(name, ref, ref in present) for name, ref in steps]
+        return [("python call", PYTHON)]
+    if runtime == NATIVE:
+        return [("python call", PYTHON), ("FFI floor", NATIVE)]
+    if own_target:  # runtime is itself a lowest path: its binding has nothing to shed
+        return [("python call", PYTHON), ("FFI floor", NATIVE), (ENTRY, runtime)]
+    return [("python call", PYTHON), ("FFI floor", NATIVE), (ENTRY, lowest_of.get(runtime)),
+            ("binding overhead", runtime)]
 
 
 def breakdown(run: Samples, runtime: str, interpreter: str, operation: str) -> Breakdown | None:
@@ -203,17 +199,17 @@ def breakdown(run: Samples, runtime: str, interpreter: str, operation: str) -> B
 
     layers = [layer("harness", "measured directly", f"{LOOP} ({runtime})",
                     {(runtime, LOOP): 1})]
-    below: tuple[str, Terms] | None = None  # the last present reference and its level
+    below: tuple[str, Terms] | None = None  # the last measured reference and its level
     skipped: list[str] = []
-    for name, ref, present in _chain(run, runtime, interpreter):
-        if ref is None or not present:
-            why = (f"{ref} has no values on {interpreter}" if ref
+    for name, ref in _chain(run, runtime, interpreter):
+        level = _level(ref, operation) if ref else {}
+        lacking = [b for rt, b in level if not run.values.get((rt, interpreter), {}).get(b)]
+        if ref is None or lacking:
+            why = (f"{ref} has no {', '.join(lacking)} on {interpreter}" if ref
                    else f"no lowest-overhead path of {runtime} in this run")
-            layers.append(Layer(name, "not measured", why, None,
-                                _level(ref, operation) if ref else {}))
+            layers.append(Layer(name, "not measured", why, None, level))
             skipped.append(name)
             continue
-        level = _level(ref, operation)
         formula = f"level({ref})" + (f" - level({below[0]})" if below else "")
         if skipped:
             formula += f"  (includes {', '.join(skipped)})"
