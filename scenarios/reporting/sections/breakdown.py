@@ -46,8 +46,7 @@ def where_the_cost_goes(report: Report) -> list[Block]:
         "means and add up to the runtime's measured mean; a layer derived by subtraction comes "
         "out negative (drawn hatched, left of zero) when the parts subtracted measured more "
         "than the whole: a layer smaller than the noise, or parts that cost more apart than "
-        "together. "
-        "Intervals are 95 % Welch t-intervals over worker processes.")]
+        "together. Intervals are 95 % Welch t-intervals over worker processes.")]
     for operation in bd.OPERATIONS:
         blocks += _operation(report, samples, operation)
     blocks += _native_ratios(report, samples)
@@ -63,8 +62,8 @@ def _key(runtime: str, interpreter: str) -> str:
 
 def _where(report: Report, key: str) -> tuple[str, str]:
     """(runtime, interpreter) of a report key ("" for a runtime that ran nowhere)."""
-    entry = report.run.entry(key)
-    return report.run.runtime_of(key), str(entry.get("interpreter", ""))
+    interpreter = report.run.entry(key).get("interpreter") or key.partition("@")[2]
+    return report.run.runtime_of(key), str(interpreter)
 
 
 def _status(report: Report, runtime: str, interpreter: str, bench: str) -> str:
@@ -137,11 +136,10 @@ def _layer_row(report: Report, samples: bd.Samples, key: str, b: bd.Breakdown,
         return {**row, "value": fmt.ns(layer.estimate.mean * NS),
                 "95 % interval": _interval(layer.estimate),
                 "formula, or why there is no number": layer.formula}
-    missing = _explain(report, samples, b.interpreter, layer.terms)
-    why = layer.formula if layer.how == "not measured" else "a term has no number"
-    return {**row, "value": "not measured" if layer.how == "not measured" else "no value",
-            "95 % interval": "none: no value",
-            "formula, or why there is no number": f"{why}: {missing}" if missing else why}
+    missing = _explain(report, samples, b.interpreter, layer.terms)  # and why they are
+    return {**row, "value": "not measured", "95 % interval": "none: not measured",
+            "formula, or why there is no number":
+                f"{layer.formula}: {missing}" if missing else layer.formula}
 
 
 def _stack(ax: Axes, y: int, parts: Iterable[tuple[str, float]]) -> None:
