@@ -110,11 +110,10 @@ def _operation(report: Report, samples: bd.Samples, operation: str) -> list[Bloc
         found[key] = b
         if b is None:
             own = [(runtime, n) for n in (*bd.OPERATIONS[operation], bd.LOOP) if n]
-            reason = (_explain(report, samples, interpreter, own) if interpreter
-                      else _status(report, runtime, "", bd.OPERATIONS[operation][0]))
             rows.append({"runtime": report.label(key), "layer": "—", "how": "no breakdown",
                          "value": "—", "95 % interval": "—",
-                         "formula, or why there is no number": reason})
+                         "formula, or why there is no number":
+                             _explain(report, samples, interpreter, own)})
             continue
         rows.append({"runtime": report.label(key), "layer": "total", "how": "measured directly",
                      "value": fmt.ns(b.total.mean * NS), "95 % interval": _interval(b.total),
@@ -212,10 +211,9 @@ def _native_ratios(report: Report, samples: bd.Samples) -> list[Block]:
         row = {"runtime": report.label(key), "no_op median": report.value_text(key, "no_op",
                                                                                "no_op")}
         mine, base = (report.run.benchmarks.get((k, "no_op")) for k in (key, native))
-        if mine is None or base is None or not interpreter:
-            reason = (_explain(report, samples, interpreter,
-                               [(runtime, "no_op"), (bd.NATIVE, "no_op")]) if interpreter
-                      else _status(report, runtime, "", "no_op"))
+        if mine is None or base is None:  # (a runtime that ran nowhere has no native beside)
+            wanted = [(runtime, "no_op"), *([(bd.NATIVE, "no_op")] if interpreter else [])]
+            reason = _explain(report, samples, interpreter, wanted)
             rows.append({**row, "ratio to native": "—", "95 % interval": "—",
                          "note": f"no ratio: {reason}"})
             continue
@@ -261,11 +259,10 @@ def _floors(report: Report, samples: bd.Samples) -> list[Block]:
         if any(f.name == "in-guest call" for f in found.get(key, [])):
             continue
         runtime, interpreter = _where(report, key)
-        reason = (_explain(report, samples, interpreter, [(runtime, b) for b in bd.FLOOR])
-                  if interpreter else _status(report, runtime, "", bd.FLOOR[0]))
         rows.append({"runtime": report.label(key), "crossing": "in-guest call",
                      "cost per crossing": "—", "95 % interval": "—",
-                     "formula, or why there is none": reason})
+                     "formula, or why there is none":
+                         _explain(report, samples, interpreter, [(runtime, b) for b in bd.FLOOR])})
     return [Text("Engine floors: what one crossing costs inside the engine, from a loop in the "
                  "guest that makes the call (engine_floor/calls) or not (engine_floor/no_calls), "
                  "per loop step; a host-import call where the run has host_call."),
