@@ -23,12 +23,12 @@ the layers of R's total are
 
 where lowest(R) is the runtime whose metadata says it is R's lowest-overhead path
 (``lowest_path_of``); the chain stops at R (native's layers end at the FFI floor). The layers
-sum exactly to R's measured total. A layer whose reference runtime did not run is reported as
-not measured, and the next layer up says it includes it. "engine entry/exit" also holds what
-the lowest path's own FFI call costs beyond native's (its extra arguments), which no
-Python-side measurement of the lowest path separates from the engine; for wasmtime-raw the
-arguments are most of it (its five ctypes arguments cost hundreds of ns, wasmtime's own entry
-and exit tens), and the layer's formula says so.
+sum exactly to R's measured total. A layer whose reference runtime did not run, or lacks one of
+the benchmarks of its level, is reported as not measured, and the next layer up says it
+includes it. "engine entry/exit" also holds what the lowest path's own FFI call costs beyond
+native's (its extra arguments), which no Python-side measurement of the lowest path separates
+from the engine; for wasmtime-raw the arguments are most of it (its five ctypes arguments
+cost hundreds of ns, wasmtime's own entry and exit tens), and the layer's formula says so.
 
 Layers are differences of means (means add up; medians do not). Intervals: 95%
 Welch-Satterthwaite t-intervals on each linear combination of benchmark means, with a
@@ -77,12 +77,18 @@ class Estimate:
     high: float | None = None
 
 
+Terms = dict[tuple[str, str], float]  # (runtime, benchmark) -> coefficient
+
+
 @dataclass(frozen=True)
 class Layer:
     name: str
     how: str  # "measured directly" | "derived by subtraction" | "not measured"
     formula: str
     estimate: Estimate | None
+    # The benchmark means it combines (for "not measured": the ones it would need; empty when
+    # no runtime could provide them), so a reader can say which one has no number.
+    terms: Terms = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -115,9 +121,6 @@ def samples(run: load.Run) -> Samples:
         if target:
             out.lowest_path_of[pair] = target
     return out
-
-
-Terms = dict[tuple[str, str], float]  # (runtime, benchmark) -> coefficient
 
 
 def _add(*parts: tuple[float, Terms]) -> Terms:
@@ -166,21 +169,19 @@ def _level(runtime: str, operation: str) -> Terms:
 
 
 def _chain(run: Samples, runtime: str, interpreter: str) -> list[tuple[str, str | None]]:
-    """(layer name, reference runtime or None when absent), bottom up, ending at ``runtime``."""
-    present = {rt for rt, interp in run.values if interp == interpreter}
+    """(layer name, reference runtime or None when the run names none), bottom up, ending at
+    ``runtime``."""
     lowest_of = {target: rt for (rt, interp), target in run.lowest_path_of.items()
                  if interp == interpreter}
     own_target = run.lowest_path_of.get((runtime, interpreter))
     if runtime == PYTHON:
-        steps = [("python call", PYTHON)]
-    elif runtime == NATIVE:
-        steps = [("python call", PYTHON), ("FFI floor", NATIVE)]
-    elif own_target:  # runtime is itself a lowest path: its binding has nothing to shed
-        steps = [("python call", PYTHON), ("FFI floor", NATIVE), (ENTRY, runtime)]
-    else:
-        steps = [("python call", PYTHON), ("FFI floor", NATIVE),
-                 (ENTRY, lowest_of.get(runtime)), ("binding overhead", runtime)]
-    return [(name, ref if ref in present else None) for name, ref in steps]
+        return [("python call", PYTHON)]
+    if runtime == NATIVE:
+        return [("python call", PYTHON), ("FFI floor", NATIVE)]
+    if own_target:  # runtime is itself a lowest path: its binding has nothing to shed
+        return [("python call", PYTHON), ("FFI floor", NATIVE), (ENTRY, runtime)]
+    return [("python call", PYTHON), ("FFI floor", NATIVE), (ENTRY, lowest_of.get(runtime)),
+            ("binding overhead", runtime)]
 
 
 def breakdown(run: Samples, runtime: str, interpreter: str, operation: str) -> Breakdown | None:
@@ -192,31 +193,36 @@ def breakdown(run: Samples, runtime: str, interpreter: str, operation: str) -> B
         return None
     total = estimate(run, interpreter, {(runtime, total_name): 1})
     assert total is not None
-    layers = [Layer("harness", "measured directly", f"{LOOP} ({runtime})",
-                    estimate(run, interpreter, {(runtime, LOOP): 1}))]
-    below: tuple[str, Terms] | None = None  # the last present reference and its level
+
+    def layer(name: str, how: str, formula: str, terms: Terms) -> Layer:
+        return Layer(name, how, formula, estimate(run, interpreter, terms), terms)
+
+    layers = [layer("harness", "measured directly", f"{LOOP} ({runtime})",
+                    {(runtime, LOOP): 1})]
+    below: tuple[str, Terms] | None = None  # the last measured reference and its level
     skipped: list[str] = []
     for name, ref in _chain(run, runtime, interpreter):
-        if ref is None:
-            layers.append(Layer(name, "not measured", "its reference runtime did not run", None))
+        level = _level(ref, operation) if ref else {}
+        lacking = [b for rt, b in level if not run.values.get((rt, interpreter), {}).get(b)]
+        if ref is None or lacking:
+            why = (f"{ref} has no {', '.join(lacking)} on {interpreter}" if ref
+                   else f"no lowest-overhead path of {runtime} in this run")
+            layers.append(Layer(name, "not measured", why, None, level))
             skipped.append(name)
             continue
-        level = _level(ref, operation)
-        terms = level if below is None else _add((1, level), (-1, below[1]))
         formula = f"level({ref})" + (f" - level({below[0]})" if below else "")
         if skipped:
             formula += f"  (includes {', '.join(skipped)})"
         if name == ENTRY:
             formula += f"  ({ENTRY_NOTE})"
-        layers.append(Layer(name, "derived by subtraction", formula,
-                            estimate(run, interpreter, terms)))
+        layers.append(layer(name, "derived by subtraction", formula,
+                            level if below is None else _add((1, level), (-1, below[1]))))
         below, skipped = (ref, level), []
     if copy is not None and work is not None:
-        layers.append(Layer("data copy", "derived by subtraction",
-                            f"{copy} - {LOOP} ({runtime})",
-                            estimate(run, interpreter, {(runtime, copy): 1, (runtime, LOOP): -1})))
-        layers.append(Layer("guest work", "measured directly", f"{work} ({runtime}, in-guest "
-                            "loop)", estimate(run, interpreter, {(runtime, work): 1})))
+        layers.append(layer("data copy", "derived by subtraction", f"{copy} - {LOOP} ({runtime})",
+                            {(runtime, copy): 1, (runtime, LOOP): -1}))
+        layers.append(layer("guest work", "measured directly",
+                            f"{work} ({runtime}, in-guest loop)", {(runtime, work): 1}))
     return Breakdown(runtime, interpreter, operation, total, tuple(layers))
 
 

@@ -95,6 +95,25 @@ def test_a_missing_reference_is_named_and_the_next_layer_includes_it(tmp_path: P
                             "engine entry/exit": None, "binding overhead": 11_950}
     top = b.layers[-1]
     assert "includes FFI floor, engine entry/exit" in top.formula
+    ffi, entry = b.layers[2], b.layers[3]
+    assert ffi.formula == f"native has no no_op, loop_overhead on {INTERP}"
+    assert ffi.terms == {("native", "no_op"): 1, ("native", "loop_overhead"): -1}
+    assert entry.formula == "no lowest-overhead path of engine in this run" and not entry.terms
+    assert top.terms == {("engine", "no_op"): 1, ("engine", "loop_overhead"): -1,
+                         ("python", "no_op"): -1, ("python", "loop_overhead"): 1}
+    assert sum(x.estimate.mean for x in b.layers if x.estimate) == pytest.approx(b.total.mean)
+
+
+def test_a_reference_without_its_level_is_not_measured_either(tmp_path: Path) -> None:
+    runs = no_op_run()
+    del runs["native"]["no_op"]  # native ran, but its no_op has no number
+    run = loaded(write_run(tmp_path, runs, {"engine-raw": "engine"}))
+    b = breakdown.breakdown(run, "engine", INTERP, "no_op")
+    assert layers_ns(b) == {"harness": 7, "python call": 50, "FFI floor": None,
+                            "engine entry/exit": 550, "binding overhead": 11_400}
+    assert b.layers[2].how == "not measured"
+    assert b.layers[2].formula == f"native has no no_op on {INTERP}"
+    assert "includes FFI floor" in b.layers[3].formula
     assert sum(x.estimate.mean for x in b.layers if x.estimate) == pytest.approx(b.total.mean)
 
 
