@@ -45,7 +45,8 @@ def full_run(tmp_path_factory: pytest.TempPathFactory
     with pytest.MonkeyPatch.context() as mp:  # generated modules of 1 KiB, here as in the run
         mp.setenv(generated.SIZES_ENV, "1024")
         proc = run_cli("--runtime", "all", "--debug-single-value", "--max-bytes", "1024",
-                       "--module-sizes", "1K", "--results-dir", str(results))
+                       "--module-sizes", "1K", "--results-dir", str(results),
+                       timeout=2400)  # every runtime x scenario: minutes, more on a busy host
         assert proc.returncode == 0, proc.stdout + proc.stderr
         run_dir, manifest = only_run(results)
         yield run_dir, manifest, proc.stdout
