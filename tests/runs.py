@@ -14,6 +14,9 @@ from tests import fakes
 
 # Short but real: 3 worker processes x 3 values, so intervals exist (pyperf's --fast is 10x2).
 SHORT = ("-p", "3", "-n", "3", "--min-time", "0.01", "--no-provision")
+# One value per benchmark: for runs whose operations take long (compiling modules) and whose
+# tests check what is shown, not the statistics.
+SINGLE = ("--debug-single-value", "--no-provision")
 FAKES = {"WASM_INTEROP_RUNTIMES": fakes.REGISTRATION}
 
 
@@ -31,8 +34,9 @@ def run_cli(module: str, *argv: str, env: dict[str, str] | None = None, timeout:
                           timeout=timeout)
 
 
-def make_run(results: Path, *argv: str, env: dict[str, str] | None = None) -> MadeRun:
-    proc = run_cli("scenarios.run", *argv, *SHORT, "--results-dir", str(results), env=env)
+def make_run(results: Path, *argv: str, env: dict[str, str] | None = None,
+             pyperf: tuple[str, ...] = SHORT) -> MadeRun:
+    proc = run_cli("scenarios.run", *argv, *pyperf, "--results-dir", str(results), env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (run_dir,) = [p for p in results.iterdir() if p.is_dir()]
     return MadeRun(run_dir, json.loads((run_dir / "manifest.json").read_text()), proc.stdout)
