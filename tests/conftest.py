@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.runs import FAKES, MadeRun, make_run
+from tests.runs import FAKES, SINGLE, MadeRun, make_run
 
 
 @pytest.fixture(scope="session")
@@ -26,3 +26,12 @@ def sleepy_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[MadeRun, Made
                              "--no-report",
                              env={**FAKES, "WASM_INTEROP_SLEEPY_SECONDS": seconds}))
     return made[0], made[1]
+
+
+@pytest.fixture(scope="session")
+def defeated_cache_run(tmp_path_factory: pytest.TempPathFactory) -> MadeRun:
+    """The seed's defeated cache (deserialize recompiles) on a 1 MiB module, where the
+    "cache ineffective" rule judges; the run renders its own report."""
+    base = tmp_path_factory.mktemp("defeated-cache")
+    return make_run(base / "results", "--runtime", "defeated-cache", "--scenario", "cache",
+                    "--module-sizes", "1M", env=FAKES, pyperf_args=SINGLE)

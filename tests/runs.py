@@ -14,6 +14,9 @@ from tests import fakes
 
 # Short but real: 3 worker processes x 3 values, so intervals exist (pyperf's --fast is 10x2).
 SHORT = ("-p", "3", "-n", "3", "--min-time", "0.01", "--no-provision")
+# One value per benchmark: for runs whose operations take long (compiling modules) and whose
+# tests check what is shown, not the statistics.
+SINGLE = ("--debug-single-value", "--no-provision")
 FAKES = {"WASM_INTEROP_RUNTIMES": fakes.REGISTRATION}
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from scenarios.analysis import lifecycle
 from tests import fakes
+from tests.runs import MadeRun
 from tests.test_end_to_end import only_run, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -31,12 +32,8 @@ def summary(run_dir: Path) -> dict[str, Any]:
             **{v["runtime"]: v for v in data["runtimes"].values()}}
 
 
-def test_a_defeated_cache_is_flagged_ineffective(tmp_path: Path) -> None:
-    proc = run_cli("--runtime", "defeated-cache", "--scenario", "cache", "--module-sizes", "1M",
-                   "--no-provision", "--debug-single-value", "--results-dir", str(tmp_path),
-                   env=FAKES)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    run_dir, manifest = only_run(tmp_path)
+def test_a_defeated_cache_is_flagged_ineffective(defeated_cache_run: MadeRun) -> None:
+    run_dir, manifest = defeated_cache_run.path, defeated_cache_run.manifest
     got = cells(manifest)["defeated-cache"]
     # Every load answered correctly: only the timings give the defeated cache away.
     assert got["cache/deserialize/1048576"]["status"] == "ok"
@@ -45,7 +42,8 @@ def test_a_defeated_cache_is_flagged_ineffective(tmp_path: Path) -> None:
     assert bad["status"] == "ineffective" and bad["speedup"] < 10
     assert bad["module_bytes"] >= 1_000_000
     assert verdicts["reuse"]["status"] == "ok"  # compiling once really is faster
-    flag = next(line for line in proc.stdout.splitlines() if "cache ineffective" in line)
+    flag = next(line for line in defeated_cache_run.stdout.splitlines()
+                if "cache ineffective" in line)
     assert "defeated-cache@" in flag and "deserialize at 1,048,576 bytes" in flag
     assert "a cache hit must be at least 10x faster" in flag
 
