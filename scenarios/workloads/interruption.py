@@ -37,6 +37,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from runtimes.base import Capability, NotSupported, Trap
@@ -50,7 +51,6 @@ from scenarios.catalog import (
     register,
     register_summary,
 )
-from scenarios.interruption_summary import summarize
 from scenarios.killable import GuestProcess
 
 GUEST = "compute"
@@ -430,4 +430,12 @@ register(Scenario(
     "recovery", "after stopping an infinite loop: time until the guest answers correctly again "
     "(same instance, new instance or new process)", frozenset(), _recovery_benchmarks,
     (GUEST,), {"spin": EXPORTS["spin"], PROBE[0]: EXPORTS[PROBE[0]]}, defaults=ONE_PER_VALUE))
-register_summary("interruption", summarize)
+def _summarize(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any] | None:
+    """Imported only when a run ends, so numpy and scipy stay out of every benchmark process
+    (they cost each one over a second of start-up)."""
+    from scenarios.interruption_summary import summarize
+
+    return summarize(run_dir, manifest)
+
+
+register_summary("interruption", _summarize)
