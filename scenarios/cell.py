@@ -272,7 +272,8 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path) -> CellResult:
             return CellResult("unavailable", reason or f"exit code {rc}")
         if "unsupported" in kinds:
             reason = next(e["reason"] for e in events if e["event"] == "unsupported")
-            return CellResult("unsupported", reason)
+            declined = {"status": "unsupported", "detail": reason}  # every benchmark says so
+            return CellResult("unsupported", reason, {n: dict(declined) for n in names})
         begin = next((e["benchmarks"] for e in events if e["event"] == "begin"), None)
         death = _death(rc, stalled, _read(Path(f"{stem}.log")),
                        _read(Path(f"{events_path}.watchdog")), spec.call_timeout,
