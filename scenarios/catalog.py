@@ -12,6 +12,7 @@ import difflib
 import hashlib
 import importlib
 import pkgutil
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,10 +210,16 @@ SUMMARIES: dict[str, RunSummary] = {}
 SUMMARY_NOTES: dict[str, SummaryNotes] = {}
 
 
+# The module that registered each scenario: built-in ones are listed in their module's name
+# order (whatever imported them first), then any others in the order they came.
+_ORIGIN: dict[str, str] = {}
+
+
 def register(scenario: Scenario) -> Scenario:
     if SCENARIOS.get(scenario.name, scenario) is not scenario:
         raise ValueError(f"scenario {scenario.name!r} is registered twice")
     SCENARIOS[scenario.name] = scenario
+    _ORIGIN[scenario.name] = sys._getframe(1).f_globals.get("__name__", "")
     return scenario
 
 
@@ -229,16 +236,26 @@ def all_summaries() -> dict[str, RunSummary]:
     return SUMMARIES
 
 
-def _load_builtin() -> None:
-    """Import every module of ``scenarios.workloads`` (each registers its scenarios)."""
+def _load_builtin() -> list[str]:
+    """Import every module of ``scenarios.workloads`` (each registers its scenarios); their
+    names, in the order ``--scenario all`` follows."""
     from scenarios import workloads
 
-    for mod in sorted(pkgutil.iter_modules(workloads.__path__), key=lambda m: m.name):
-        importlib.import_module(f"{workloads.__name__}.{mod.name}")
+    names = [f"{workloads.__name__}.{m.name}" for m in
+             sorted(pkgutil.iter_modules(workloads.__path__), key=lambda m: m.name)]
+    for name in names:
+        importlib.import_module(name)
+    return names
 
 
 def all_scenarios() -> dict[str, Scenario]:
-    _load_builtin()
+    """Every registered scenario, in a stable order (however the modules were imported)."""
+    rank = {name: i for i, name in enumerate(_load_builtin())}
+    order = sorted(SCENARIOS, key=lambda n: rank.get(_ORIGIN.get(n, ""), len(rank)))
+    if order != list(SCENARIOS):
+        reordered = {n: SCENARIOS[n] for n in order}
+        SCENARIOS.clear()
+        SCENARIOS.update(reordered)
     return SCENARIOS
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 import runtimes
-from scenarios import catalog, reference
+from scenarios import catalog, hosts, reference
 from scenarios.bench import check
 from scenarios.catalog import NotSupported, Session, ValidationError, describe_mismatch
 from scenarios.timing import compile_workload
@@ -20,6 +23,17 @@ def test_builtin_scenarios_and_stable_benchmark_names() -> None:
     assert names[0] == "reverse_string/16" and names[-1] == "reverse_string/1048576"
     assert "sum_array/10000" in [b.name for b in scenarios["sum_array"].benchmarks()]
     assert names == [b.name for b in scenarios["reverse_string"].benchmarks()]  # deterministic
+
+
+def test_scenario_order_does_not_depend_on_what_was_imported_first() -> None:
+    """A caller that imports a later workload module first (the report, a test) still gets
+    ``--scenario all``'s order, so manifests of every run list scenarios alike."""
+    code = ("import scenarios.workloads.memory, scenarios.workloads.callbacks\n"
+            "from scenarios import catalog\nprint(','.join(catalog.all_scenarios()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=hosts.PROJECT_ROOT).stdout.strip()
+    assert out.split(",") == list(catalog.all_scenarios())
+    assert out.startswith("loop_overhead,no_op,") and out.endswith(",memory_access,memory_grow")
 
 
 def test_max_bytes_leaves_out_large_payloads() -> None:
