@@ -201,6 +201,50 @@ class Memory(ABC):
         return paths
 
 
+class CachedViewMemory(Memory):
+    """Linear memory through one zero-copy view kept between accesses, refreshed only when an
+    access runs past its end (the guest may have grown the memory since it was taken).
+
+    Sound only where the runtime never moves a memory when it grows; ``_adopt`` checks that
+    the base address is unchanged and raises rather than let a stale view touch freed memory.
+    Subclasses say how to take the view (``_refresh``) and call ``_adopt`` with it.
+    """
+
+    _base: int | None = None
+
+    @abstractmethod
+    def _refresh(self) -> None:
+        """Take a fresh view of the whole memory and ``_adopt`` it."""
+
+    def _adopt(self, view: memoryview, base: int, moved: str) -> None:
+        if self._base is not None and base != self._base:
+            raise RuntimeError(moved)
+        self._view, self._size, self._base = view, len(view), base
+
+    def _check(self, offset: int, end: int) -> None:
+        """The slow path: refresh a view the memory outgrew, then bounds-check for real."""
+        if end > self._size:
+            self._refresh()
+        if not 0 <= offset <= end <= self._size:
+            raise IndexError("out of bounds memory access")
+
+    def read(self, offset: int, length: int) -> bytes:
+        end = offset + length
+        if not 0 <= offset <= end <= self._size:
+            self._check(offset, end)
+        return self._view[offset:end].tobytes()
+
+    def write(self, offset: int, data: bytes) -> None:
+        end = offset + len(data)
+        if not 0 <= offset <= end <= self._size:
+            self._check(offset, end)
+        self._view[offset:end] = data
+
+    def size(self) -> int:
+        self._refresh()
+        return self._size
+
+
 def view_path(view: Callable[[], memoryview], summary: str, cached: bool = False
               ) -> AccessPath:
     """An ``AccessPath`` that slices the memoryview ``view()`` returns, bounds-checked

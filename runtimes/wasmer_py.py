@@ -33,6 +33,7 @@ from runtimes.base import (
     AccessPath,
     ArtifactRejected,
     Availability,
+    CachedViewMemory,
     Capability,
     CompileError,
     ExportNotFound,
@@ -100,50 +101,22 @@ class WasmerMemory(Memory):
         return AccessPath(read, write, "Memory.uint8_view(): typed view, slices as lists")
 
 
-class CachedViewMemory(Memory):
-    """``Memory.buffer`` through one memoryview kept between accesses, refreshed only when an
-    access runs past its end (the guest may have grown the memory since it was taken).
+class WasmerCachedViewMemory(CachedViewMemory):
+    """``Memory.buffer`` through one memoryview kept between accesses.
 
     Sound because wasmer 2.x gives a wasm32 memory a static 4 GiB reservation on 64-bit hosts,
-    so it never moves when it grows; a refresh checks that the base address is unchanged and
-    raises rather than let a stale view touch freed memory.
+    so it never moves when it grows.
     """
 
     def __init__(self, memory: Any) -> None:
         self._memory = memory
-        self._base: int | None = None
         self._refresh()
 
     def _refresh(self) -> None:
         view = memoryview(self._memory.buffer)
         base = ctypes.addressof(ctypes.c_char.from_buffer(view)) if len(view) else 0
-        if self._base is not None and base != self._base:
-            raise RuntimeError("wasmer moved a linear memory when it grew: a cached view of it "
-                               "would be stale (this adapter assumes static memories)")
-        self._view, self._size, self._base = view, len(view), base
-
-    def _check(self, offset: int, end: int) -> None:
-        """The slow path: refresh a view the memory outgrew, then bounds-check for real."""
-        if end > self._size:
-            self._refresh()
-        if not 0 <= offset <= end <= self._size:
-            raise IndexError("out of bounds memory access")
-
-    def read(self, offset: int, length: int) -> bytes:
-        end = offset + length
-        if not 0 <= offset <= end <= self._size:
-            self._check(offset, end)
-        return self._view[offset:end].tobytes()
-
-    def write(self, offset: int, data: bytes) -> None:
-        end = offset + len(data)
-        if not 0 <= offset <= end <= self._size:
-            self._check(offset, end)
-        self._view[offset:end] = data
-
-    def size(self) -> int:
-        self._refresh()
-        return self._size
+        self._adopt(view, base, "wasmer moved a linear memory when it grew: a cached view of "
+                                "it would be stale (this adapter assumes static memories)")
 
 
 class WasmerInstance(Instance):
@@ -170,7 +143,7 @@ class WasmerInstance(Instance):
 
 
 class CachedViewInstance(WasmerInstance):
-    memory_class = CachedViewMemory
+    memory_class = WasmerCachedViewMemory
 
 
 class _Wasmer(Runtime):

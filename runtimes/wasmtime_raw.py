@@ -30,6 +30,7 @@ from typing import Any
 
 from runtimes.base import (
     Availability,
+    CachedViewMemory,
     Capability,
     ExportNotFound,
     Imports,
@@ -70,47 +71,21 @@ class _Api:
                                               c_size_t)
 
 
-class RawMemory(Memory):
+class RawMemory(CachedViewMemory):
     """Linear memory through one cached zero-copy view, refreshed only when it grew."""
 
     def __init__(self, api: _Api, store: Any, memory: Any) -> None:
         self._api, self._store = api, store  # the store keeps the memory alive
         self._ctx = store._context()
         self._ref = byref(memory._memory)
-        self._base: int | None = None
         self._refresh()
 
     def _refresh(self) -> None:
         base = self._api.memory_data(self._ctx, self._ref) or 0
         size = self._api.memory_data_size(self._ctx, self._ref)
-        if self._base is not None and base != self._base:
-            raise RuntimeError("wasmtime moved a linear memory although memory_may_move is off: "
-                               "cached views are unsafe with this wasmtime version")
-        self._base, self._size = base, size
-        self._view = memoryview((ctypes.c_ubyte * size).from_address(base)).cast("B")
-
-    def _check(self, offset: int, end: int) -> None:
-        """The slow path: refresh a view the memory outgrew, then bounds-check for real."""
-        if end > self._size:
-            self._refresh()
-        if not 0 <= offset <= end <= self._size:
-            raise IndexError("out of bounds memory access")
-
-    def read(self, offset: int, length: int) -> bytes:
-        end = offset + length
-        if not 0 <= offset <= end <= self._size:
-            self._check(offset, end)
-        return self._view[offset:end].tobytes()
-
-    def write(self, offset: int, data: bytes) -> None:
-        end = offset + len(data)
-        if not 0 <= offset <= end <= self._size:
-            self._check(offset, end)
-        self._view[offset:end] = data
-
-    def size(self) -> int:
-        self._refresh()
-        return self._size
+        view = memoryview((ctypes.c_ubyte * size).from_address(base)).cast("B")
+        self._adopt(view, base, "wasmtime moved a linear memory although memory_may_move is "
+                                "off: cached views are unsafe with this wasmtime version")
 
 
 # ctypes' per-argument work is most of what a call costs here, so each argument takes the
