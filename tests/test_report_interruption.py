@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from scenarios import report as report_cli
 from scenarios.reporting import fmt, load, model
 from scenarios.reporting.sections import interruption
+from tests.html_sections import Sections
 from tests.runs import make_run
 
 pytestmark = pytest.mark.e2e
@@ -27,57 +27,6 @@ SECTIONS = ("interruption-support", "interrupt-latency", "interrupt-overhead",
 FIGURES = ("interrupt-latency-latency.png", "interrupt-overhead-overhead.png")
 DASH = "—"
 TWO_PROCESSES = ("-p", "2", "-n", "1", "-w", "0", "--no-provision", "--no-report")
-
-
-class Sections(HTMLParser):
-    """Each <section id>'s tables (a list of {header: cell text} rows) and images."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.order: list[str] = []
-        self.tables: dict[str, list[list[dict[str, str]]]] = {}
-        self.images: dict[str, list[dict[str, str]]] = {}
-        self._section: str | None = None
-        self._header: list[str] = []
-        self._row: list[str] | None = None
-        self._cell: list[str] | None = None
-        self.nav: list[str] = []
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "section":
-            self._section = a.get("id")
-            self.order.append(a.get("id", ""))
-        elif self._section is None:
-            return
-        elif tag == "table":
-            self._header = []
-            self.tables.setdefault(self._section, []).append([])
-        elif tag == "tr":
-            self._row = []
-        elif tag in ("td", "th"):
-            self._cell = []
-        elif tag == "img":
-            self.images.setdefault(self._section, []).append(a)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "section":
-            self._section = None
-        elif tag in ("td", "th") and self._cell is not None and self._row is not None:
-            self._row.append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "tr" and self._row is not None and self._section is not None:
-            if not self._header:
-                self._header = self._row
-            else:
-                self.tables[self._section][-1].append(dict(zip(self._header, self._row,
-                                                               strict=True)))
-            self._row = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +45,7 @@ def summary(run_dir: Path) -> dict[str, Any]:
 def render(run_dir: Path, out: Path) -> Sections:
     html = report_cli.generate(run_dir, out, debug=True).read_text(encoding="utf-8")
     assert 'class="error"' not in html  # no section failed
-    page = Sections(html)
-    page.nav = [s for s in SECTIONS if f'<a href="#{s}">' in html]
-    return page
+    return Sections(html)
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +60,8 @@ def page(run_dir: Path, out_dir: Path) -> Sections:
 
 def rows(page: Sections, section: str, *key: str) -> dict[tuple[str, ...], dict[str, str]]:
     """The section's last table, each row by the values of the ``key`` columns."""
-    return {tuple(r[k] for k in key): r for r in page.tables[section][-1]}
+    return {tuple(r[k] for k in key): r
+            for r in page.tables[section][-1].to_dict("records")}
 
 
 def seconds(value: float) -> str:
@@ -125,7 +73,8 @@ def surfaced(value: str | None) -> str:
 
 
 def test_the_sections_follow_the_generic_ones_and_embed_their_figures(page: Sections) -> None:
-    assert [s for s in page.order if s in SECTIONS] == list(SECTIONS) == page.nav
+    assert [s for s in page.order if s in SECTIONS] == list(SECTIONS)
+    assert set(SECTIONS) <= set(page.links)  # each in the page's navigation
     assert page.order.index(SECTIONS[0]) > page.order.index("distributions")
     for section in ("interrupt-latency", "interrupt-overhead"):
         (img,) = page.images[section]
@@ -225,5 +174,5 @@ def test_a_run_without_these_scenarios_has_no_such_section(tmp_path: Path) -> No
     out = tmp_path / "report"
     page = render(run_dir, out)
     assert "distributions" in page.order
-    assert not set(SECTIONS) & set(page.order) and not page.nav
+    assert not set(SECTIONS) & (set(page.order) | set(page.links))
     assert not list(out.glob("interrupt*.png"))

@@ -11,7 +11,6 @@ callback, rounds f64 arguments and misreports the guest's memory.grow, so those 
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +20,7 @@ import pytest
 from scenarios.analysis import interop
 from scenarios.reporting import fmt, load, model, render
 from scenarios.reporting.sections.two_way import callback_label
+from tests.html_sections import Sections
 from tests.runs import FAKES, MadeRun, make_run
 
 pytestmark = pytest.mark.e2e
@@ -30,47 +30,6 @@ SCENARIOS = "host_call,arg_shapes,memory_access,memory_grow"
 TWO_PROCESSES = ("-p", "2", "-n", "1", "-w", "0", "-l", "1", "--no-provision", "--no-report")
 SECTION_IDS = ("callbacks", "argument-marshalling", "memory-paths")
 UNITS = {"ns": 1.0, "µs": 1e3, "ms": 1e6, "s": 1e9}
-
-
-class Sections(HTMLParser):
-    """Per <section> id: its tables (DataFrames of the cells' text) and its images."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.tables: dict[str, list[pd.DataFrame]] = {}
-        self.images: dict[str, list[str]] = {}
-        self._section: str | None = None
-        self._rows: list[list[str]] | None = None
-        self._cell: list[str] | None = None
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "section":
-            self._section = a["id"]
-        elif self._section and tag == "table":
-            self._rows = []
-        elif self._rows is not None and tag == "tr":
-            self._rows.append([])
-        elif self._rows is not None and tag in ("td", "th"):
-            self._cell = []
-        elif self._section and tag == "img":
-            self.images.setdefault(self._section, []).append(a["src"])
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None and self._rows is not None:
-            self._rows[-1].append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "table" and self._section and self._rows is not None:
-            header, *body = self._rows
-            self.tables.setdefault(self._section, []).append(pd.DataFrame(body, columns=header))
-            self._rows = None
-        elif tag == "section":
-            self._section = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
 
 
 def parse_ns(text: str) -> float:
@@ -105,8 +64,8 @@ def test_sections_render_with_their_plots(two_way: tuple[MadeRun, Path], page: S
     out = two_way[1].parent
     for name in ("callbacks-per-callback.png", "argument-marshalling-arguments.png"):
         assert (out / name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n"), name
-    assert all(src.startswith("data:image/png;base64,")
-               for sid in ("callbacks", "argument-marshalling") for src in page.images[sid])
+    assert all(img["src"].startswith("data:image/png;base64,")
+               for sid in ("callbacks", "argument-marshalling") for img in page.images[sid])
     assert set(SECTION_IDS) <= set(page.tables)
     assert 'class="error"' not in two_way[1].read_text(encoding="utf-8")  # no section failed
 
