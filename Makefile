@@ -13,8 +13,10 @@ SYSTEM_PACKAGES := rustc libstd-rust-dev-wasm32 lld chromium wabt
 
 .PHONY: bench test lint system-deps
 
+# Without ARGS no "--" at all: tox takes a bare "--" as empty arguments, not as "use the
+# profile in tox.ini".
 bench: $(TOX)
-	$(TOX) -e bench -- $(ARGS)
+	$(TOX) -e bench $(if $(strip $(ARGS)),-- $(ARGS))
 
 test: $(TOX) system-deps
 	$(TOX) -e tests-wasmer,tests,lint
