@@ -12,7 +12,10 @@ from tests.test_end_to_end import only_run, run_cli
 
 pytestmark = pytest.mark.e2e
 
-WASM_RUNTIMES = ("wasmtime", "wasmer-cranelift", "wasmer-singlepass")
+# Every runtime that loads wasm bytes (native runs only the project's own guests, built for
+# this machine; the python baseline is checked below)
+WASM_RUNTIMES = ("wasmtime", "wasmtime-raw", "wasmer-cranelift", "wasmer-singlepass", "pywasm3",
+                 "pywasm")
 CALL_TIMEOUT = 4
 
 
