@@ -9,8 +9,11 @@ can show it as one.
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -33,8 +36,21 @@ class Report:
     cells: pd.DataFrame
     labels: dict[str, str]
     colors: dict[str, str]
+    _summaries: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     # --- what sections usually need ------------------------------------------------------
+
+    def summary(self, name: str, derive: Callable[[Path, dict[str, Any]], Any]) -> Any:
+        """The run summary ``name`` (``catalog.register_summary``) as the run wrote it beside
+        its manifest, or ``derive``d again from the folder by the same function when the file
+        is absent; read once per report, however many sections use it."""
+        if name not in self._summaries:
+            listed = self.run.manifest.get("summaries", {}).get(name)
+            path = self.run.path / listed if isinstance(listed, str) else None
+            self._summaries[name] = (
+                json.loads(path.read_text(encoding="utf-8")) if path and path.is_file()
+                else derive(self.run.path, self.run.manifest))
+        return self._summaries[name]
 
     @property
     def keys(self) -> list[str]:

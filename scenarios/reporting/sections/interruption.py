@@ -9,7 +9,6 @@ shows the benchmark's status word and reason instead of a number.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -32,10 +31,7 @@ SLOT = 0.8  # width of one mechanism's group of runtimes on the x axis
 
 def load_summary(report: Report) -> dict[str, Any]:
     """interruption.json of the run, or the same summary derived again when it is absent."""
-    name = report.run.manifest.get("summaries", {}).get("interruption")
-    if isinstance(name, str) and (report.run.path / name).is_file():
-        return json.loads((report.run.path / name).read_text(encoding="utf-8"))
-    data = summary.summarize(report.run.path, report.run.manifest)
+    data = report.summary("interruption", summary.summarize)
     if data is None:
         raise ValueError("the run has none of the interruption scenarios")
     return data

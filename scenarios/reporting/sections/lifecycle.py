@@ -9,7 +9,6 @@ disagree. Single cells (medians, IQRs, status words) come from the report as eve
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -36,11 +35,7 @@ MECHANISMS = {  # what each cache mechanism is, in the words of the page
 
 def summary(report: Report) -> dict[str, Any]:
     """The run's lifecycle summary: the file the run wrote, else recomputed from the folder."""
-    listed = report.run.manifest.get("summaries", {}).get("lifecycle")
-    path = report.run.path / lifecycle.SUMMARY
-    if isinstance(listed, str) and path.is_file():
-        return json.loads(path.read_text(encoding="utf-8"))
-    return lifecycle.summarize(report.run.path, report.run.manifest)
+    return report.summary("lifecycle", lifecycle.summarize)
 
 
 def _runtimes(report: Report, data: dict[str, Any]) -> list[tuple[str, dict[str, Any] | None]]:
