@@ -48,7 +48,7 @@ def _with_iqr(report: Report, key: str, benchmark: str, scenario: str) -> str:
     cell = report.cell(key, benchmark)
     if cell is None or is_missing(cell["median_ns"]):
         return report.value_text(key, benchmark, scenario)
-    return f"{fmt.ns(cell['median_ns'])} (IQR {fmt.ns(cell['q1_ns'])}–{fmt.ns(cell['q3_ns'])})"
+    return f"{fmt.ns(cell['median_ns'])} (IQR {_iqr(report, key, benchmark)})"
 
 
 def _no_number(report: Report, label: str, key: str, benchmarks: Iterable[str],
