@@ -26,13 +26,18 @@ import pyperf
 import guest
 import runtimes
 from runtimes.base import NotSupported, Runtime, RuntimeUnavailable
-from scenarios import catalog
+from scenarios import catalog, profiles
 from scenarios.catalog import Benchmark, Session, ValidationError
 from scenarios.declared import Declaration
 from scenarios.timing import compile_workload, refreshed
 
 # Exit codes the orchestrator understands.
 EXIT_UNAVAILABLE = 3
+MAX_LOOPS = 2**32  # as pyperf's own calibration
+# pyperf's options for the settings a profile, a scenario or a benchmark may declare
+PYPERF_OPTIONS = {"processes": ("-p", "--processes"), "values": ("-n", "--values"),
+                  "warmups": ("-w", "--warmups"), "loops": ("-l", "--loops"),
+                  "min_time": ("--min-time",)}
 
 
 class EventLog:
@@ -128,7 +133,7 @@ def _explained(runtime: Runtime, measure: Callable[[int], float]) -> Callable[[i
 def _forward(cmd: list[str], args: Any) -> None:
     """Hand our options to pyperf's workers (pyperf does not forward unknown options)."""
     cmd.extend(["--runtime", args.runtime, "--scenario", args.scenario,
-                "--call-timeout", str(args.call_timeout)])
+                "--call-timeout", str(args.call_timeout), "--run-profile", args.run_profile])
     if args.declared is not None:
         cmd.extend(["--declared", args.declared])
     if args.benchmarks is not None:
@@ -142,7 +147,8 @@ def _forward(cmd: list[str], args: Any) -> None:
 
 
 def _selected(scenario: catalog.Scenario, args: Any) -> list[Benchmark]:
-    benches = scenario.benchmarks(args.max_bytes)
+    benches = scenario.benchmarks(args.max_bytes,
+                                  profiles.get(args.run_profile).headline_only)
     if args.benchmarks is None:
         return benches
     wanted = set(filter(None, args.benchmarks.split(",")))
@@ -175,26 +181,69 @@ def _time_func(runtime: Runtime, bench: Benchmark, session: Session, events: Eve
     return time_func
 
 
-def _scenario_defaults(argv: list[str]) -> dict[str, int | float]:
-    """The pyperf defaults the scenario named on the command line declares (pyperf needs
-    them before it parses the command line, so --fast/--rigorous scale them)."""
+def _declared_defaults(argv: list[str]) -> dict[str, int | float]:
+    """The pyperf defaults of the profile and of the scenario named on the command line, the
+    scenario's first (pyperf needs them before it parses the command line, so --fast and
+    --rigorous scale them as they scale pyperf's own)."""
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--scenario")
-    name = pre.parse_known_args(argv)[0].scenario
+    pre.add_argument("--run-profile", default=profiles.DEFAULT)
+    known = pre.parse_known_args(argv)[0]
     try:
-        declared = catalog.get(name).defaults if name else {}
+        profile = profiles.get(known.run_profile)
+        declared = catalog.get(known.scenario).settings(profile.name) if known.scenario else {}
     except LookupError:
         return {}
-    return {k: v for k, v in declared.items() if k in catalog.PYPERF_DEFAULTS}
+    merged = {**profile.pyperf, **declared}
+    return {k: v for k, v in merged.items() if k in catalog.PYPERF_DEFAULTS}
+
+
+def _explicit(argv: list[str]) -> set[str]:
+    """The pyperf settings given on the command line (they beat every declared default)."""
+    pre = argparse.ArgumentParser(add_help=False)
+    for key, flags in PYPERF_OPTIONS.items():
+        pre.add_argument(*flags, dest=key, default=None)
+    for flag in ("--fast", "--rigorous", "--debug-single-value"):
+        pre.add_argument(flag, action="store_true")
+    known = pre.parse_known_args(argv)[0]
+    if known.debug_single_value:
+        return set(PYPERF_OPTIONS)
+    return {key for key in PYPERF_OPTIONS if getattr(known, key) is not None}
+
+
+def calibrate(timed: Callable[[int], float], min_time: float) -> int:
+    """pyperf's loop calibration, done once here instead of in a process of its own: the
+    number of loops (a power of 2) for which one value lasts at least ``min_time``."""
+    loops = 1
+    while timed(loops) < min_time and loops * 2 <= MAX_LOOPS:
+        loops *= 2
+    return loops
+
+
+@contextlib.contextmanager
+def settings_for(runner: pyperf.Runner, settings: dict[str, int | float]) -> Iterator[None]:
+    """pyperf's settings for the benchmark registered within: its workers are started with
+    them (pyperf reads ``runner.args`` when it starts a benchmark's processes)."""
+    saved = {key: getattr(runner.args, key) for key in settings}
+    for key, value in settings.items():
+        setattr(runner.args, key, value)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            setattr(runner.args, key, value)
 
 
 def main() -> int:
     runner = pyperf.Runner(program_args=("-m", "scenarios.bench"), add_cmdline_args=_forward)
     parser = runner.argparser
-    defaults = _scenario_defaults(sys.argv[1:])
+    defaults = _declared_defaults(sys.argv[1:])
+    explicit = _explicit(sys.argv[1:])
     parser.set_defaults(**defaults)
     parser.add_argument("--runtime", required=True)
     parser.add_argument("--scenario", required=True)
+    # (pyperf has a --profile of its own: cProfile)
+    parser.add_argument("--run-profile", default=profiles.DEFAULT, choices=list(profiles.PROFILES))
     parser.add_argument("--benchmarks", default=None, help="comma-separated names (default: all)")
     parser.add_argument("--max-bytes", type=int, default=None)
     parser.add_argument("--call-timeout", type=float, default=120.0)
@@ -227,8 +276,10 @@ def main() -> int:
     for name in scenario.guests:
         runner.metadata[f"guest_{name}_sha256"] = guest.get(name).sha256
     runner.metadata.update(scenario.metadata)
+    runner.metadata["profile"] = args.run_profile
     session = Session(runtime)
     benches = _selected(scenario, args)
+    settings: dict[str, dict[str, int | float]] = {}  # per benchmark, in the main process
 
     if not args.worker:
         events.emit("begin", info=info.as_metadata(), benchmarks=[b.name for b in benches])
@@ -254,9 +305,12 @@ def main() -> int:
                 continue
             events.emit("validate", benchmark=bench.name)
             facts: dict[str, Any] = {}
+            own = {k: v for k, v in bench.defaults.items() if k not in explicit}
             with watchdog(args.call_timeout, watchdog_path):
                 try:
-                    check(runtime, bench, session, facts)
+                    _, timed, _ = check(runtime, bench, session, facts)
+                    if not (own.get("loops") or args.loops):
+                        own["loops"] = calibrate(timed, own.get("min_time", args.min_time))
                 except ValidationError as exc:
                     events.emit("invalid", benchmark=bench.name, detail=str(exc))
                     continue
@@ -264,6 +318,7 @@ def main() -> int:
                     events.emit("not_supported", benchmark=bench.name, detail=str(exc))
                     continue
             events.emit("valid", benchmark=bench.name, **({"facts": facts} if facts else {}))
+            settings[bench.name] = own
             passed.append(bench)
         benches = passed
         args.benchmarks = ",".join(b.name for b in benches)  # workers time only these
@@ -271,14 +326,18 @@ def main() -> int:
     for bench in benches:
         if not args.worker:
             events.emit("start", benchmark=bench.name)
-        runner.bench_time_func(
-            bench.name,
-            _time_func(runtime, bench, session, events, args.call_timeout, watchdog_path),
-            inner_loops=bench.inner_loops * bench.ops_per_statement,
-            metadata={"payload_bytes": bench.payload_bytes, "scenario": scenario.name,
-                      "ops_per_statement": bench.ops_per_statement, **bench.metadata,
-                      **(bench.lazy_metadata() if bench.lazy_metadata else {})},
-        )
+        own = {k: v for k, v in bench.defaults.items() if k not in explicit}
+        metadata = {"payload_bytes": bench.payload_bytes, "scenario": scenario.name,
+                    "ops_per_statement": bench.ops_per_statement, **bench.metadata,
+                    **(bench.lazy_metadata() if bench.lazy_metadata else {})}
+        if own:
+            metadata["benchmark_pyperf_defaults"] = " ".join(
+                f"{k}={v}" for k, v in sorted(own.items()))
+        with settings_for(runner, settings.get(bench.name, {})):
+            runner.bench_time_func(
+                bench.name,
+                _time_func(runtime, bench, session, events, args.call_timeout, watchdog_path),
+                inner_loops=bench.inner_loops * bench.ops_per_statement, metadata=metadata)
         if not args.worker:
             events.emit("done", benchmark=bench.name)
     return 0

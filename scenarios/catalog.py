@@ -27,6 +27,7 @@ __all__ = ["NotSupported"]  # raised by a benchmark's prepare(): that cell reads
 # What ``Scenario.defaults`` may set: pyperf Runner options, and the orchestrator's timeout.
 PYPERF_DEFAULTS = frozenset({"processes", "values", "warmups", "loops", "min_time"})
 RUN_DEFAULTS = PYPERF_DEFAULTS | {"call_timeout"}
+Settings = Mapping[str, int | float]
 
 
 class ValidationError(Exception):
@@ -143,6 +144,18 @@ class Benchmark:
     # Operations one statement performs (a guest-side loop of N steps, say): values are then
     # reported per operation, and the benchmark's metadata says how many there were.
     ops_per_statement: int = 1
+    # ``payload_bytes`` is the size of a generated module, not a payload: --max-bytes (which
+    # limits payloads) does not leave it out.
+    sized_module: bool = False
+    # pyperf options for this benchmark alone (``processes``, ``values``, ...), over its
+    # scenario's and its profile's, unless the user passes the option: a cold compile of
+    # megabytes needs a few values, not as many as a call of a microsecond.
+    defaults: Settings = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.defaults) - PYPERF_DEFAULTS
+        if unknown:
+            raise ValueError(f"benchmark {self.name}: unknown defaults {sorted(unknown)}")
 
 
 @dataclass(frozen=True)
@@ -163,18 +176,32 @@ class Scenario:
     # --fast/--rigorous as pyperf scales its own, and call_timeout (seconds). For
     # benchmarks whose one operation takes seconds (compiling 8 MB) pyperf's 20 x 3 would
     # take hours.
-    defaults: Mapping[str, int | float] = field(default_factory=dict)
+    defaults: Settings = field(default_factory=dict)
+    # The same, for one profile only (``{"quick": {"values": 2}}``), over ``defaults``.
+    profile_defaults: Mapping[str, Settings] = field(default_factory=dict)
+    # The benchmarks the quick profile runs (its headline figures); None: the scenario is not
+    # part of the quick profile unless asked for by name (then every benchmark runs).
+    headline: Callable[[Benchmark], bool] | None = None
 
     def __post_init__(self) -> None:
-        unknown = set(self.defaults) - RUN_DEFAULTS
-        if unknown:
-            raise ValueError(f"scenario {self.name}: unknown defaults {sorted(unknown)} "
-                             f"(known: {sorted(RUN_DEFAULTS)})")
+        for settings in (self.defaults, *self.profile_defaults.values()):
+            unknown = set(settings) - RUN_DEFAULTS
+            if unknown:
+                raise ValueError(f"scenario {self.name}: unknown defaults {sorted(unknown)} "
+                                 f"(known: {sorted(RUN_DEFAULTS)})")
 
-    def benchmarks(self, max_bytes: int | None = None) -> list[Benchmark]:
-        """The benchmarks in their fixed order, payloads above ``max_bytes`` left out."""
+    def benchmarks(self, max_bytes: int | None = None, headline_only: bool = False
+                   ) -> list[Benchmark]:
+        """The benchmarks in their fixed order, payloads above ``max_bytes`` left out (and,
+        with ``headline_only``, those the quick profile does not run)."""
+        keep = self.headline if headline_only and self.headline is not None else None
         return [b for b in self.make_benchmarks()
-                if max_bytes is None or b.payload_bytes <= max_bytes]
+                if (max_bytes is None or b.sized_module or b.payload_bytes <= max_bytes)
+                and (keep is None or keep(b))]
+
+    def settings(self, profile: str) -> dict[str, int | float]:
+        """Its declared defaults under ``profile`` (the profile's own come from the caller)."""
+        return {**self.defaults, **self.profile_defaults.get(profile, {})}
 
     def export_problem(self) -> str | None:
         """Why this scenario's guests cannot serve it (a missing or mistyped export), if so.
@@ -257,6 +284,12 @@ def all_scenarios() -> dict[str, Scenario]:
         SCENARIOS.clear()
         SCENARIOS.update(reordered)
     return SCENARIOS
+
+
+def named(*names: str) -> Callable[[Benchmark], bool]:
+    """A ``Scenario.headline`` that keeps the benchmarks with these names."""
+    wanted = frozenset(names)
+    return lambda bench: bench.name in wanted
 
 
 def get(name: str) -> Scenario:

@@ -17,7 +17,7 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,6 +127,13 @@ class CellSpec:
     max_bytes: int | None
     pyperf_args: tuple[str, ...]
     extra_args: tuple[str, ...] = ()  # e.g. --guest NAME=PATH, --declared JSON
+    profile: str = "quick"
+
+
+def declined(names: list[str], reason: str) -> CellResult:
+    """A scenario the runtime cannot run at all: every benchmark says so, with the reason."""
+    return CellResult("unsupported", reason,
+                      {n: {"status": "unsupported", "detail": reason} for n in names})
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
@@ -145,13 +152,14 @@ def _read(path: Path) -> str:
         return ""
 
 
-def spawn(cmd: list[str], log_path: Path, events_path: Path, idle_limit: float
-          ) -> tuple[int, bool]:
+def spawn(cmd: list[str], log_path: Path, events_path: Path, idle_limit: float,
+          on_events: Callable[[Path], None] | None = None) -> tuple[int, bool]:
     """Run ``cmd`` in its own process group; kill the group if ``events_path`` stalls.
 
-    Returns (exit code, killed for lack of progress). A requested stop (``Stop``) or any
-    other exception kills the group before it propagates, so no benchmark process outlives
-    the orchestrator.
+    Returns (exit code, killed for lack of progress). ``on_events(events_path)`` is called
+    whenever the events file grew (progress). A requested stop (``Stop``) or any other
+    exception kills the group before it propagates, so no benchmark process outlives the
+    orchestrator.
     """
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
@@ -167,6 +175,8 @@ def spawn(cmd: list[str], log_path: Path, events_path: Path, idle_limit: float
                 size = events_path.stat().st_size if events_path.exists() else 0
                 if size != last_size:
                     last_change, last_size = time.monotonic(), size
+                    if on_events is not None:
+                        on_events(events_path)
                 elif time.monotonic() - last_change > idle_limit:
                     _kill_group(proc)
                     return proc.wait(), True
@@ -242,11 +252,18 @@ def _seen(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             if e["event"] == "valid" and "facts" in e}
 
 
-def run_cell(spec: CellSpec, names: list[str], part_dir: Path) -> CellResult:
+def settled(events_path: Path) -> int:
+    """How many benchmarks the events file says are finished, one way or another."""
+    return sum(e["event"] in ("done", *_VERDICTS) for e in read_events(events_path))
+
+
+def run_cell(spec: CellSpec, names: list[str], part_dir: Path,
+             progress: Callable[[int], None] | None = None) -> CellResult:
     """Validate and time benchmarks ``names`` of one scenario on one runtime.
 
     Retries past a benchmark that takes its process down, and skips benchmarks an earlier
-    (interrupted) attempt already finished.
+    (interrupted) attempt already finished. ``progress(n)`` hears how many of ``names`` are
+    finished whenever that may have changed.
     """
     attempt, done = _finished_earlier(part_dir, spec.scenario)
     result = CellResult(benchmarks=dict(done))
@@ -257,23 +274,24 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path) -> CellResult:
         events_path = Path(f"{stem}.events.jsonl")
         cmd = [spec.python, "-m", "scenarios.bench", "--runtime", spec.runtime,
                "--scenario", spec.scenario, "--events", str(events_path), "-o", f"{stem}.json",
-               "--call-timeout", str(spec.call_timeout),
+               "--call-timeout", str(spec.call_timeout), "--run-profile", spec.profile,
                "--timeout", str(int(spec.call_timeout * 10 + 60)),
                *spec.pyperf_args, *spec.extra_args]
         if spec.max_bytes is not None:
             cmd += ["--max-bytes", str(spec.max_bytes)]
         if len(remaining) < len(names):
             cmd += ["--benchmarks", ",".join(remaining)]
-        rc, stalled = spawn(cmd, Path(f"{stem}.log"), events_path, spec.call_timeout * 12 + 60)
+        before = len(names) - len(remaining)
+        rc, stalled = spawn(cmd, Path(f"{stem}.log"), events_path, spec.call_timeout * 12 + 60,
+                            progress and (lambda path, b=before: progress(b + settled(path))))
         events = read_events(events_path)
         kinds = {e["event"] for e in events}
         if "unavailable" in kinds or rc == EXIT_UNAVAILABLE:
             reason = next((e["reason"] for e in events if e["event"] == "unavailable"), "")
             return CellResult("unavailable", reason or f"exit code {rc}")
         if "unsupported" in kinds:
-            reason = next(e["reason"] for e in events if e["event"] == "unsupported")
-            declined = {"status": "unsupported", "detail": reason}  # every benchmark says so
-            return CellResult("unsupported", reason, {n: dict(declined) for n in names})
+            return declined(names, next(e["reason"] for e in events
+                                        if e["event"] == "unsupported"))
         begin = next((e["benchmarks"] for e in events if e["event"] == "begin"), None)
         death = _death(rc, stalled, _read(Path(f"{stem}.log")),
                        _read(Path(f"{events_path}.watchdog")), spec.call_timeout,

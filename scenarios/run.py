@@ -1,6 +1,7 @@
 """Run every scenario through every runtime, each under pyperf's process isolation.
 
-    python -m scenarios.run --runtime all [--scenario all] [pyperf options such as --fast]
+    python -m scenarios.run --runtime all [--profile quick|full|rigorous] [--scenario all]
+    python -m scenarios.run --plan     # what a profile runs, and roughly how long
     python -m scenarios.run --list
 
 Each runtime and scenario runs in its own ``python -m scenarios.bench`` process tree, so a
@@ -28,8 +29,9 @@ from typing import Any, NoReturn
 import guest
 import runtimes
 from guest import GuestError, generated
-from scenarios import catalog, cell, declared, hosts, results
-from scenarios.cell import CellSpec, run_cell, tally
+from runtimes.base import Capability
+from scenarios import catalog, cell, declared, hosts, profiles, progress, results
+from scenarios.cell import CellSpec, declined, run_cell, tally
 from scenarios.declared import Declaration
 
 PROG = "python -m scenarios.run"
@@ -57,9 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     p.add_argument("--runtime", default="all",
                    help="comma-separated runtime names, or 'all' (default: all)")
+    p.add_argument("--profile", default=profiles.DEFAULT, choices=list(profiles.PROFILES),
+                   help="how much to measure: " + "; ".join(
+                       f"{p.name}: {p.summary}" for p in profiles.PROFILES.values())
+                   + f" (default: {profiles.DEFAULT})")
     p.add_argument("--scenario", default=None,
-                   help="comma-separated scenario names, or 'all' (default: all; with --module: "
-                        "only that module's)")
+                   help="comma-separated scenario names, or 'all' (default: all of the "
+                        "profile's; with --module: only that module's)")
     p.add_argument("--scenarios-dir", type=Path, default=None, metavar="DIR",
                    help="also run the scenarios declared in DIR/*.toml (docs/workloads-as-data.md)")
     u = p.add_argument_group("your own module (docs/bring-your-own-module.md)")
@@ -79,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"where run folders are created (default: {DEFAULT_RESULTS})")
     p.add_argument("--list", action="store_true",
                    help="list runtimes (with availability per interpreter) and scenarios")
+    p.add_argument("--plan", action="store_true",
+                   help="show what the run would measure (pairs, scenarios, benchmarks, "
+                        "processes) and roughly how long it would take, then exit")
     p.add_argument("--python", action="append", default=[], metavar="PATH",
                    help="another interpreter that may host runtimes (repeatable)")
     p.add_argument("--every-interpreter", action="store_true",
@@ -96,8 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
                         f"{DEFAULT_CALL_TIMEOUT:g}, or the scenario's own, e.g. 600 for compile)")
     p.add_argument("--module-sizes", default=None, metavar="LIST",
                    help="sizes of the generated modules the compile and cache scenarios use, "
-                        "e.g. 10K,1M,8M,50M (default: "
-                        f"{','.join(generated.size_label(n) for n in generated.DEFAULT_SIZES)})")
+                        "e.g. 10K,1M,8M,50M (default: the profile's: " + "; ".join(
+                            f"{p.name} {p.module_sizes}" for p in profiles.PROFILES.values())
+                        + "); --max-bytes does not limit them")
     p.add_argument("--resume", type=Path, metavar="RUN_DIR",
                    help="finish an interrupted run (its manifest supplies every other setting)")
     p.add_argument("--no-report", action="store_true",
@@ -169,11 +179,15 @@ def list_everything(names: list[str], extra: list[str]) -> None:
             print(f"  (interpreter {h.python} unusable: {h.problem})")
     if not any(h.label.startswith("cpython-3.10") for h in found):
         print("  (a CPython 3.10 venv is provisioned under .venvs/ on the first run that needs it)")
-    print("\nScenarios:")
+    print("\nScenarios (benchmarks in the full profile; in the quick profile):")
     for sc in catalog.all_scenarios().values():
         n = len(sc.benchmarks())
+        quick = len(sc.benchmarks(headline_only=True)) if sc.headline else 0
         needs = f" [needs {', '.join(sorted(c.value for c in sc.requires))}]" if sc.requires else ""
-        print(f"  {sc.name:16} {n:2} benchmark{'s' if n != 1 else ' '}  {sc.summary}{needs}")
+        print(f"  {sc.name:18} {n:2} {quick or '-':>2}  {sc.summary}{needs}")
+    print("\nProfiles (--profile; `--plan` shows what one runs and roughly how long):")
+    for p in profiles.PROFILES.values():
+        print(f"  {p.name:9} {p.summary}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,25 +252,37 @@ def _use_guests(items: list[str], names: list[str]) -> dict[str, guest.Guest]:
     return found
 
 
+def _scenario_names(args: argparse.Namespace, decls: dict[str, Declaration],
+                    profile: profiles.Profile) -> list[str]:
+    """The scenarios asked for: by name, or all of the profile's (the quick profile leaves
+    out scenarios without headline benchmarks, never the user's declared ones)."""
+    byo = [n for n, d in decls.items() if d.source == declared.FROM_OPTIONS]
+    if byo and args.scenario is None:
+        return byo  # --module's alone
+    known = list(catalog.all_scenarios())
+    if (args.scenario or "all").strip() == "all" and profile.headline_only:
+        known = [n for n in known if catalog.get(n).headline is not None or n in decls]
+    names = select(args.scenario or "all", known, catalog.get, "scenario")
+    return names + [n for n in byo if n not in names]  # --module's always runs
+
+
 def _new_run(args: argparse.Namespace) -> int:
     runtime_names = select(args.runtime, runtimes.names(), runtimes.get, "runtime")
+    profile = profiles.get(args.profile)
     decls = declare(args)
-    byo = [n for n, d in decls.items() if d.source == declared.FROM_OPTIONS]
-    scenario_names = [] if byo and args.scenario is None else select(
-        args.scenario or "all", list(catalog.all_scenarios()), catalog.get, "scenario")
-    scenario_names += [n for n in byo if n not in scenario_names]  # --module's always runs
+    scenario_names = _scenario_names(args, decls, profile)
     if args.list:
         list_everything(runtime_names, args.python)
         return 0
     if args.call_timeout is not None and args.call_timeout <= 0:
         raise UsageError("--call-timeout must be positive")
-    if args.module_sizes is not None:
-        try:
-            generated.use_sizes(args.module_sizes)
-        except ValueError as exc:
-            raise UsageError(f"--module-sizes: {exc}") from None
+    try:
+        generated.use_sizes(args.module_sizes or profile.module_sizes)
+    except ValueError as exc:
+        raise UsageError(f"--module-sizes: {exc}") from None
     scenarios = [catalog.get(n) for n in scenario_names]
-    empty = [sc.name for sc in scenarios if not sc.benchmarks(args.max_bytes)]
+    empty = [sc.name for sc in scenarios
+             if not sc.benchmarks(args.max_bytes, profile.headline_only)]
     for name in empty:
         print(f"{name}: every benchmark is larger than --max-bytes={args.max_bytes}; not run")
     scenarios = [sc for sc in scenarios if sc.name not in empty]
@@ -264,13 +290,18 @@ def _new_run(args: argparse.Namespace) -> int:
     if not scenarios:
         raise UsageError("no benchmark left to run (see --max-bytes)")
     guests = _use_guests(args.guest, sorted({g for sc in scenarios for g in sc.guests}))
-    problem = results.check_writable(args.results_dir)
+    problem = None if args.plan else results.check_writable(args.results_dir)
     if problem:
         raise UsageError(problem)
     perf_args = pyperf_args(args)
 
-    found = hosts.discover(runtime_names, args.python, not args.no_provision, log=print)
+    found = hosts.discover(runtime_names, args.python,
+                           not (args.no_provision or args.plan), log=print)
     pairs, skipped = hosts.plan(runtime_names, found, args.every_interpreter)
+    estimate = progress.Plan.of(pairs, scenarios, profile, args.max_bytes, perf_args)
+    if args.plan:
+        estimate.show(skipped)
+        return 0
     run_dir = results.new_run_dir(args.results_dir)
     manifest: dict[str, Any] = {
         "schema": 1,
@@ -284,10 +315,14 @@ def _new_run(args: argparse.Namespace) -> int:
         "pyperf_args": perf_args,
         "options": {"runtimes": runtime_names, "scenarios": scenario_names,
                     "max_bytes": args.max_bytes, "call_timeout": args.call_timeout,
-                    "module_sizes": args.module_sizes},
+                    "module_sizes": args.module_sizes or profile.module_sizes,
+                    "profile": profile.name},
+        "profile": {"name": profile.name, "summary": profile.summary,
+                    "pyperf_defaults": dict(profile.pyperf)},
         # Settings a scenario declares for itself (Scenario.defaults), used where the user
         # passed none: the same for every runtime.
-        "scenario_defaults": {sc.name: dict(sc.defaults) for sc in scenarios if sc.defaults},
+        "scenario_defaults": {sc.name: sc.settings(profile.name) for sc in scenarios
+                              if sc.settings(profile.name)},
         "guests": {name: {"sha256": g.sha256, "bytes": len(g.wasm), "path": str(g.path),
                           "replaced": g.file is not None}
                    for name, g in guests.items()},
@@ -303,12 +338,9 @@ def _new_run(args: argparse.Namespace) -> int:
         "unavailable": skipped,
     }
     results.atomic_write_json(run_dir / results.MANIFEST, manifest)
-    print(f"Run {run_dir.name}: {len(pairs)} runtime/interpreter pairs x {len(scenarios)} scenarios"
-          f"{' with ' + ' '.join(perf_args) if perf_args else ''}")
-    for a in pairs:
-        print(f"  {a.runtime:18} on {a.host.label} ({a.host.python})")
-    for name, reason in skipped.items():
-        print(f"  {name:18} NOT RUN: {reason}")
+    print(f"Run {run_dir.name}, profile {profile.name}: {len(pairs)} runtime/interpreter pairs "
+          f"x {len(scenarios)} scenarios{' with ' + ' '.join(perf_args) if perf_args else ''}")
+    estimate.show(skipped, brief=True)
     if not pairs:
         manifest["finished"] = results.now()
         results.atomic_write_json(run_dir / results.MANIFEST, manifest)
@@ -356,6 +388,8 @@ def _resume(args: argparse.Namespace) -> int:
                              f"{p['interpreter']} ({p['python']}): {why}")
     if options.get("module_sizes"):
         generated.use_sizes(options["module_sizes"])
+    else:  # a run from before profiles: the sizes were the defaults of that day
+        generated.use_sizes(profiles.get("full").module_sizes)
     manifest.pop("interrupted", None)
     manifest.pop("missing", None)
     manifest.setdefault("resumed", []).append(
@@ -379,13 +413,20 @@ def _execute(run_dir: Path, manifest: dict[str, Any], report: bool = True, debug
              ) -> int:
     """Run every planned cell not recorded yet; on Ctrl-C/SIGTERM leave an honest manifest."""
     options = manifest["options"]
+    profile = profiles.get(options.get("profile", "full"))  # runs before profiles ran all
     scenarios = [catalog.get(n) for n in options["scenarios"]]
+    plan = progress.Plan.from_manifest(manifest, scenarios, profile)
+    bar = progress.Bar(plan, done=[(p["runtime"], p["interpreter"], s)
+                                   for p in manifest["plan"]
+                                   for s in manifest["runtimes"].get(
+                                       f"{p['runtime']}@{p['interpreter']}", {}
+                                   ).get("scenarios", {})])
     guest_args = tuple(arg for name, g in manifest["guests"].items() if g["replaced"]
                        for arg in ("--guest", f"{name}={g['path']}"))
     declarations = {name: json.dumps(d["declaration"])
                     for name, d in manifest.get("declared", {}).items()}
     return_code = 0
-    with cell.stoppable():
+    with cell.stoppable(), bar:
         try:
             for p in manifest["plan"]:
                 key = f"{p['runtime']}@{p['interpreter']}"
@@ -404,8 +445,9 @@ def _execute(run_dir: Path, manifest: dict[str, Any], report: bool = True, debug
                     timeout = (options["call_timeout"]
                                or sc.defaults.get("call_timeout", DEFAULT_CALL_TIMEOUT))
                     spec = CellSpec(p["python"], p["runtime"], sc.name, timeout,
-                                    options["max_bytes"], tuple(manifest["pyperf_args"]), extra)
-                    _run_and_record(spec, sc, run_dir, part_dir, entry, manifest)
+                                    options["max_bytes"], tuple(manifest["pyperf_args"]), extra,
+                                    profile.name)
+                    _run_and_record(spec, sc, run_dir, part_dir, entry, manifest, bar)
             manifest["complete"] = True
         except cell.Stop as stop:
             for key, entry in manifest["runtimes"].items():  # keep every benchmark timed so far
@@ -469,17 +511,22 @@ def _summarize(run_dir: Path, manifest: dict[str, Any]) -> list[str]:
 
 
 def _run_and_record(spec: CellSpec, sc: catalog.Scenario, run_dir: Path, part_dir: Path,
-                    entry: dict[str, Any], manifest: dict[str, Any]) -> None:
+                    entry: dict[str, Any], manifest: dict[str, Any], bar: progress.Bar) -> None:
     key = f"{spec.runtime}@{entry['interpreter']}"
     started = time.monotonic()
-    print(f"[{key}] {sc.name} ...", end="", flush=True)
-    names = [b.name for b in sc.benchmarks(spec.max_bytes)]
-    res = run_cell(spec, names, part_dir)
-    timed = results.merge_suites(sorted(part_dir.glob("*.json")), run_dir / entry["file"])
-    for name, b in res.benchmarks.items():
-        if b["status"] == "ok" and name not in timed:
-            b.update(status="failed", detail="result file lost")
-    for bench in sc.benchmarks(spec.max_bytes):
+    benches = sc.benchmarks(spec.max_bytes, profiles.get(spec.profile).headline_only)
+    names = [b.name for b in benches]
+    missing = sc.requires - {Capability(c) for c in entry["info"].get("capabilities", [])}
+    if missing:  # known from the probe: no process needed to say so
+        res = declined(names, f"needs {', '.join(sorted(c.value for c in missing))}")
+    else:
+        bar.begin(key, sc.name)
+        res = run_cell(spec, names, part_dir, bar.advance)
+        timed = results.merge_suites(sorted(part_dir.glob("*.json")), run_dir / entry["file"])
+        for name, b in res.benchmarks.items():
+            if b["status"] == "ok" and name not in timed:
+                b.update(status="failed", detail="result file lost")
+    for bench in benches:
         if bench.metadata and bench.name in res.benchmarks:
             res.benchmarks[bench.name]["metadata"] = bench.metadata
     res.settle()
@@ -487,7 +534,9 @@ def _run_and_record(spec: CellSpec, sc: catalog.Scenario, run_dir: Path, part_di
     results.atomic_write_json(run_dir / results.MANIFEST, manifest)
     notes = [n for n in (res.detail, res.not_supported()) if n]
     note = f" ({'; '.join(notes)})" if notes else ""
-    print(f" {res.status} {tally(res.benchmarks)}{note} [{time.monotonic() - started:.0f} s]")
+    bar.finish(spec.runtime, entry["interpreter"], sc.name,
+               f"[{key}] {sc.name} ... {res.status} {tally(res.benchmarks)}{note} "
+               f"[{time.monotonic() - started:.0f} s]")
 
 
 def print_summary(manifest: dict[str, Any], scenario_names: list[str]) -> None:

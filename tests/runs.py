@@ -36,7 +36,8 @@ def run_cli(module: str, *argv: str, env: dict[str, str] | None = None, timeout:
 
 def make_run(results: Path, *argv: str, env: dict[str, str] | None = None,
              pyperf_args: tuple[str, ...] = SHORT) -> MadeRun:
-    proc = run_cli("scenarios.run", *argv, *pyperf_args, "--results-dir", str(results), env=env)
+    proc = run_cli("scenarios.run", "--profile", "full", *argv, *pyperf_args, "--results-dir",
+                   str(results), env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (run_dir,) = [p for p in results.iterdir() if p.is_dir()]
     return MadeRun(run_dir, json.loads((run_dir / "manifest.json").read_text()), proc.stdout)

@@ -28,7 +28,11 @@ LAYER_RUNTIMES = ("native", "wasmtime-raw", "wasmer-cranelift-cached-view")
 
 def run_cli(*argv: str, env: dict[str, str] | None = None, timeout: float = 1200
             ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scenarios.run", *argv], capture_output=True,
+    """The real command; the whole catalogue of the scenarios named (``--profile full``)
+    unless the test names a profile."""
+    profile = () if "--profile" in argv else ("--profile", "full")
+    return subprocess.run([sys.executable, "-m", "scenarios.run", *profile, *argv],
+                          capture_output=True,
                           text=True, env={**hosts.child_env(), **(env or {})},
                           cwd=hosts.PROJECT_ROOT, timeout=timeout)
 

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.e2e
 
 SCENARIOS = "loop_overhead,no_op,add_numbers,reverse_string"
 # Long enough to be interrupted part-way: three values in each of two worker processes.
-ARGS = ("--runtime", "python", "--scenario", SCENARIOS, "--max-bytes", "4096", "--no-provision",
-        "-p", "2", "-n", "3", "-w", "1", "--min-time", "0.05")
+ARGS = ("--profile", "full", "--runtime", "python", "--scenario", SCENARIOS, "--max-bytes", "4096",
+        "--no-provision", "-p", "2", "-n", "3", "-w", "1", "--min-time", "0.05")
 
 
 def _start(results: Path) -> subprocess.Popen[str]:

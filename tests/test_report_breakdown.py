@@ -28,7 +28,8 @@ SECTION = '<section id="breakdown">'
 @pytest.fixture(scope="module")
 def layer_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     results = tmp_path_factory.mktemp("layers") / "results"
-    proc = run_cli("scenarios.run", "--runtime", ",".join(RUNTIMES), "--scenario", SCENARIOS,
+    proc = run_cli("scenarios.run", "--profile", "full", "--runtime", ",".join(RUNTIMES),
+                   "--scenario", SCENARIOS,
                    "--max-bytes", "1024", "--no-report", *PYPERF, "--results-dir", str(results))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (run_dir,) = [p for p in results.iterdir() if p.is_dir()]

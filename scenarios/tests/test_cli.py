@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import guest
-from scenarios import cell, hosts, run
+from scenarios import catalog, cell, hosts, run
 
 
 def _fails(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
@@ -85,7 +85,11 @@ def test_list_shows_runtimes_with_reasons_and_scenarios() -> None:
     for name in ("wasmtime", "wasmer-cranelift", "wasmer-singlepass", "wasmer-llvm", "python"):
         assert f"\n  {name}\n" in out
     assert "unavailable: " in out  # wasmer-llvm everywhere, wasmer on 3.11+
-    assert re.search(r"reverse_string +9 benchmarks", out)
+    # benchmarks in the full profile, then in the quick one ("-": not part of it)
+    assert re.search(r"reverse_string +9 +2 ", out)
+    assert re.search(r"arg_shapes +14 +- ", out)
+    for profile in ("quick", "full", "rigorous"):
+        assert re.search(rf"\n  {profile} +\w", out)
 
 
 def test_benchmarks_a_runtime_cannot_run_are_counted_apart() -> None:
@@ -114,9 +118,36 @@ def test_bad_module_sizes(capsys: pytest.CaptureFixture[str]) -> None:
 def test_scenarios_with_nothing_under_max_bytes_are_left_out(
         capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
-        run.main(["--runtime", "python", "--scenario", "compile,cache", "--max-bytes", "100"])
+        run.main(["--runtime", "python", "--scenario", "reverse_string,data_copy",
+                  "--max-bytes", "8", "--profile", "full"])
     assert exc.value.code == 2
     out, err = capsys.readouterr()
-    assert "compile: every benchmark is larger than --max-bytes=100; not run" in out
-    assert "cache: every benchmark is larger than --max-bytes=100; not run" in out
+    assert "reverse_string: every benchmark is larger than --max-bytes=8; not run" in out
+    assert "data_copy: every benchmark is larger than --max-bytes=8; not run" in out
     assert err.strip() == "scenarios.run: error: no benchmark left to run (see --max-bytes)"
+
+
+def test_max_bytes_limits_payloads_not_generated_modules() -> None:
+    compile_ = catalog.get("compile")
+    assert [b.name for b in compile_.benchmarks(100)] == [b.name for b in compile_.benchmarks()]
+    assert all(b.payload_bytes <= 100 for b in catalog.get("reverse_string").benchmarks(100))
+
+
+def test_plan_shows_what_each_profile_runs_and_how_long_without_running() -> None:
+    def plan(*extra: str) -> str:
+        proc = subprocess.run([sys.executable, "-m", "scenarios.run", "--plan", "--no-provision",
+                               "--runtime", "python", *extra],
+                              capture_output=True, text=True, env=hosts.child_env(),
+                              cwd=hosts.PROJECT_ROOT, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    quick, full = plan(), plan("--profile", "full")
+    assert quick.startswith("Profile quick: ")
+    assert re.search(r"\n      reverse_string +2 benchmarks", quick)
+    assert re.search(r"\n      reverse_string +9 benchmarks", full)
+    assert "arg_shapes" not in quick and re.search(r"\n      arg_shapes +14 benchmarks", full)
+    # the python baseline compiles nothing: said, not estimated
+    assert re.search(r"\n      host_call +\d+ benchmarks  ~", quick)
+    total = re.search(r"About (.+) for (\d+) benchmarks in (\d+) cells", quick)
+    assert total and int(total[2]) < int(re.search(r"for (\d+) benchmarks", full)[1])

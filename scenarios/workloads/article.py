@@ -11,7 +11,7 @@ import struct
 
 from runtimes.base import Capability
 from scenarios import reference
-from scenarios.catalog import Benchmark, Scenario, Session, Workload, register
+from scenarios.catalog import Benchmark, Scenario, Session, Workload, named, register
 
 KIB = 1024
 STRING_SIZES = tuple(16 * 4**i for i in range(9))  # 16 B .. 1 MiB
@@ -85,21 +85,24 @@ ALLOC = {"memory": "memory", "allocate": "(i32) -> i32"}
 
 register(Scenario(
     "loop_overhead", "the timing loop alone (per statement): the floor under every value",
-    frozenset(), lambda: [Benchmark("loop_overhead", "loop_overhead", _loop_overhead)]))
+    frozenset(), lambda: [Benchmark("loop_overhead", "loop_overhead", _loop_overhead)],
+    headline=named("loop_overhead")))
 register(Scenario(
     "no_op", "call an exported function that does nothing: the boundary crossing itself",
     frozenset(), lambda: [Benchmark("no_op", "no_op", _no_op, guest=GUEST)], (GUEST,),
-    {"no_op": "() -> ()"}))
+    {"no_op": "() -> ()"}, headline=named("no_op")))
 register(Scenario(
     "add_numbers", "add_numbers(10, 20) == 30: two i32 in, one out",
     frozenset(), lambda: [Benchmark("add_numbers", "add_numbers", _add_numbers, guest=GUEST)],
-    (GUEST,), {"add_numbers": "(i32, i32) -> i32"}))
+    (GUEST,), {"add_numbers": "(i32, i32) -> i32"}, headline=named("add_numbers")))
 register(Scenario(
     "reverse_string", "write a string into linear memory, reverse it in place, read it back",
     NEEDS_MEMORY,
     lambda: [Benchmark(f"reverse_string/{n}", "reverse_string", _reverse_string(n), n, GUEST)
              for n in STRING_SIZES], (GUEST,),
-    {**ALLOC, "reverse_string_in_place": "(i32, i32) -> ()"}))
+    {**ALLOC, "reverse_string_in_place": "(i32, i32) -> ()"},
+    # 1 KiB and 16 KiB: the round trip, and its cost per extra KiB
+    headline=named("reverse_string/1024", "reverse_string/16384")))
 register(Scenario(
     "sum_array", "pack a list of i32 (struct) into linear memory and sum it in the guest",
     NEEDS_MEMORY,

@@ -19,7 +19,7 @@ from typing import Any
 
 from runtimes.base import Capability, HostFunction, Instance
 from scenarios import reference
-from scenarios.catalog import Benchmark, Scenario, Session, Workload, register
+from scenarios.catalog import Benchmark, Scenario, Session, Workload, named, register
 
 GUEST = "callbacks"
 N_CALLS = 1000  # callbacks per guest call: the entry call is amortised and subtracted anyway
@@ -110,4 +110,5 @@ EXPORTS = {"memory": "memory", "allocate": "(i32) -> i32",
 register(Scenario(
     "host_call", f"the guest calls a host import {N_CALLS} times (no-op, add, log) vs the same "
     "loop without it: the cost of one callback",
-    frozenset({Capability.HOST_IMPORTS, Capability.MEMORY}), _benchmarks, (GUEST,), EXPORTS))
+    frozenset({Capability.HOST_IMPORTS, Capability.MEMORY}), _benchmarks, (GUEST,), EXPORTS,
+    headline=named("host_call/none", "host_call/noop")))

@@ -48,6 +48,7 @@ from scenarios.catalog import (
     Session,
     ValidationError,
     Workload,
+    named,
     register,
     register_summary,
 )
@@ -421,11 +422,14 @@ def _recovery_benchmarks() -> Iterator[Benchmark]:
 register(Scenario(
     "interrupt_latency", "stop an infinite loop 1/10/100 ms after it started: time from the "
     "deadline to control back in Python", frozenset(), _latency_benchmarks, (GUEST,),
-    {"spin": EXPORTS["spin"]}, defaults=ONE_PER_VALUE))
+    {"spin": EXPORTS["spin"]}, defaults=ONE_PER_VALUE,
+    headline=named(f"interrupt_latency/{EPOCH}/10ms", f"interrupt_latency/{KILL}/10ms")))
 register(Scenario(
     "interrupt_overhead", "fib(25) and a 300,000-round loop with an interruption mechanism "
     "enabled (far deadline, ample fuel) and without", frozenset(), _overhead_benchmarks,
-    (GUEST,), {"fib": EXPORTS["fib"], "churn": EXPORTS["churn"]}))
+    (GUEST,), {"fib": EXPORTS["fib"], "churn": EXPORTS["churn"]},
+    headline=named("interrupt_overhead/fib/off", f"interrupt_overhead/fib/{EPOCH}",
+                   f"interrupt_overhead/fib/{FUEL}")))
 register(Scenario(
     "recovery", "after stopping an infinite loop: time until the guest answers correctly again "
     "(same instance, new instance or new process)", frozenset(), _recovery_benchmarks,

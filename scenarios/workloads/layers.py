@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from runtimes.base import Capability
 from scenarios import reference
-from scenarios.catalog import Benchmark, Scenario, Session, Workload, register
+from scenarios.catalog import Benchmark, Scenario, Session, Workload, named, register
 from scenarios.workloads.article import ALLOC, STRING_SIZES
 from scenarios.workloads.article import GUEST as ARTICLE
 
@@ -87,11 +87,12 @@ register(Scenario(
     lambda: [Benchmark(f"guest_work/{n}", "guest_work", _guest_work(n), n, FLOOR,
                        inner_loops=1, ops_per_statement=reverse_reps(n))
              for n in STRING_SIZES],
-    (FLOOR,), {**ALLOC, "reverse_repeat": "(i32, i32, i32) -> i32"}))
+    (FLOOR,), {**ALLOC, "reverse_repeat": "(i32, i32, i32) -> i32"},
+    headline=named("guest_work/1024")))
 register(Scenario(
     "data_copy", "write N bytes into linear memory and read them back, no call: the string "
     "round trip's copies alone",
     NEEDS_MEMORY,
     lambda: [Benchmark(f"data_copy/{n}", "data_copy", _data_copy(n), n, ARTICLE)
              for n in STRING_SIZES],
-    (ARTICLE,), ALLOC))
+    (ARTICLE,), ALLOC, headline=named("data_copy/1024")))

@@ -38,6 +38,7 @@ from scenarios.catalog import (
     Session,
     ValidationError,
     Workload,
+    named,
     register,
     register_summary,
 )
@@ -50,6 +51,11 @@ HOST_IMPORTS = 8
 WARM_CALLS = 100  # calls before the one timed as "steady"
 ANY = frozenset({Capability.ANY_MODULE})
 LONG = {"processes": 3, "values": 2, "warmups": 0, "loops": 1, "call_timeout": 600}
+BIG_MODULE = 1 << 20  # from this size one value per process: each is a cold compile of seconds
+
+
+def _module_defaults(size: int) -> dict[str, int]:
+    return {"values": 1} if size >= BIG_MODULE else {}
 
 
 def _run_entry(runtime: Runtime, x: int = X) -> Callable[[Any], int]:
@@ -115,8 +121,9 @@ register(Scenario(
     "(generated modules)",
     frozenset(),  # ANY_MODULE per benchmark, so a runtime without it lists each as such
     lambda: [Benchmark(f"compile/{n}", "compile", _compile(n), n, inner_loops=1, requires=ANY,
-                       lazy_metadata=_module_metadata(n)) for n in generated.sizes()],
-    defaults=LONG))
+                       lazy_metadata=_module_metadata(n), sized_module=True,
+                       defaults=_module_defaults(n)) for n in generated.sizes()],
+    defaults=LONG, headline=lambda bench: True))
 
 
 # --- instantiate -----------------------------------------------------------------------------
@@ -157,7 +164,8 @@ register(Scenario(
                   requires=ANY | {Capability.HOST_IMPORTS},
                   lazy_metadata=_module_metadata(SMALL_MODULE, HOST_IMPORTS)),
     ],
-    (GUEST,), ARTICLE, defaults={"processes": 10}))
+    (GUEST,), ARTICLE, defaults={"processes": 10}, profile_defaults={"quick": {"processes": 3}},
+    headline=named("instantiate/article")))
 
 
 # --- first_call ------------------------------------------------------------------------------
@@ -299,13 +307,23 @@ def _cache_benchmarks() -> list[Benchmark]:
     return [Benchmark(f"cache/{mechanism}/{n}", "cache", _cache(mechanism, n), n,
                       inner_loops=1, requires=ANY | ({cap} if cap else set()),
                       metadata={"cache_mechanism": mechanism},
-                      lazy_metadata=_module_metadata(n))
+                      lazy_metadata=_module_metadata(n), sized_module=True,
+                      defaults=_module_defaults(n))
             for n in generated.sizes()
             for mechanism, (_, cap, _) in CACHE_MECHANISMS.items()]
+
+
+def _cache_headline(bench: Benchmark) -> bool:
+    """The largest module, compiled each time against the hits a program would use."""
+    return (bench.payload_bytes == max(generated.sizes())
+            and bench.metadata["cache_mechanism"] in QUICK_MECHANISMS)
+
+
+QUICK_MECHANISMS = ("compile_each", "deserialize", "disk_hit")
 
 
 register(Scenario(
     "cache", "load a working instance through each cache mechanism, against compiling every "
     "time; speed-ups and 'cache ineffective' flags in lifecycle.json",
-    frozenset(), _cache_benchmarks, defaults=LONG))
+    frozenset(), _cache_benchmarks, defaults=LONG, headline=_cache_headline))
 register_summary("lifecycle", lifecycle_analysis.run_summary, lifecycle_analysis.notes)
