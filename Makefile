@@ -6,19 +6,20 @@ TOX := $(TOX_VENV)/bin/tox
 # pyenv's python3.10 shim fails unless 3.10 is active, so find the real binary.
 WASM_INTEROP_PY310 ?= $(or $(shell ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1),python3.10)
 export WASM_INTEROP_PY310
-# Debian packages the tests use when present: the guest toolchain (rebuild check), chromium
-# (the report is opened in a real headless browser) and wabt (wasm-validate checks the
-# generated modules).
-SYSTEM_PACKAGES := rustc libstd-rust-dev-wasm32 lld chromium wabt
+# Debian packages: BENCH_PACKAGES build the native floor (Debian's rustc, used when rustup has
+# no toolchain); the tests also use the guest toolchain (rebuild check), chromium (the report
+# is opened in a real headless browser) and wabt (wasm-validate checks the generated modules).
+BENCH_PACKAGES := rustc
+TEST_PACKAGES := $(BENCH_PACKAGES) libstd-rust-dev-wasm32 lld chromium wabt
 
-.PHONY: bench test lint system-deps
+.PHONY: bench test lint bench-deps test-deps
 
 # Without ARGS no "--" at all: tox takes a bare "--" as empty arguments, not as "use the
 # profile in tox.ini".
-bench: $(TOX)
+bench: $(TOX) bench-deps
 	$(TOX) -e bench $(if $(strip $(ARGS)),-- $(ARGS))
 
-test: $(TOX) system-deps
+test: $(TOX) test-deps
 	$(TOX) -e tests-wasmer,tests,lint
 
 lint: $(TOX)
@@ -28,14 +29,21 @@ $(TOX):
 	$(PYTHON) -m venv $(TOX_VENV)
 	$(TOX_VENV)/bin/pip install --quiet --disable-pip-version-check 'tox>=4.11,<5'
 
-# Installs missing Debian packages when run as root with apt; otherwise the tests that need
-# them skip and say why.
-system-deps:
-	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian packages: $$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	else \
-		echo "note: not installing $$missing (needs root and apt-get); tests that need them will skip"; \
-	fi
+# Install missing Debian packages when run as root with apt; otherwise say what is missing
+# and what it costs (the runs and tests that need them report them unavailable, or skip).
+define install-packages
+@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+if [ -z "$$missing" ]; then exit 0; fi; \
+if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	echo "installing Debian packages: $$missing"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+else \
+	echo "note: not installing $$missing (needs root and apt-get): $(2)"; \
+fi
+endef
+
+bench-deps:
+	$(call install-packages,$(BENCH_PACKAGES),without a Rust toolchain the native floor reads 'unavailable'; install rustc with apt-get or rustup)
+
+test-deps:
+	$(call install-packages,$(TEST_PACKAGES),the tests that need them will skip)

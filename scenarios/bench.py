@@ -16,7 +16,10 @@ import contextlib
 import faulthandler
 import json
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -147,12 +150,11 @@ def _forward(cmd: list[str], args: Any) -> None:
 
 
 def _selected(scenario: catalog.Scenario, args: Any) -> list[Benchmark]:
-    benches = scenario.benchmarks(args.max_bytes,
-                                  profiles.get(args.run_profile).headline_only)
+    """The benchmarks named by ``--benchmarks``, else the profile's."""
     if args.benchmarks is None:
-        return benches
+        return scenario.benchmarks(args.max_bytes, profiles.get(args.run_profile).headline_only)
     wanted = set(filter(None, args.benchmarks.split(",")))
-    return [b for b in benches if b.name in wanted]
+    return [b for b in scenario.benchmarks(args.max_bytes) if b.name in wanted]
 
 
 def _time_func(runtime: Runtime, bench: Benchmark, session: Session, events: EventLog,
@@ -222,8 +224,8 @@ def calibrate(timed: Callable[[int], float], min_time: float) -> int:
 
 @contextlib.contextmanager
 def settings_for(runner: pyperf.Runner, settings: dict[str, int | float]) -> Iterator[None]:
-    """pyperf's settings for the benchmark registered within: its workers are started with
-    them (pyperf reads ``runner.args`` when it starts a benchmark's processes)."""
+    """pyperf's settings for the benchmark measured within (pyperf's worker task reads
+    ``runner.args`` as it computes warm-ups and values)."""
     saved = {key: getattr(runner.args, key) for key in settings}
     for key, value in settings.items():
         setattr(runner.args, key, value)
@@ -232,6 +234,113 @@ def settings_for(runner: pyperf.Runner, settings: dict[str, int | float]) -> Ite
     finally:
         for key, value in saved.items():
             setattr(runner.args, key, value)
+
+
+SETTINGS = ("processes", "values", "warmups", "loops", "min_time")
+
+
+def _resolved(args: Any, own: dict[str, int | float]) -> dict[str, int | float]:
+    """A benchmark's own settings over the process's (profile, scenario, command line)."""
+    return {key: own[key] if key in own else getattr(args, key) for key in SETTINGS}
+
+
+def _load_settings(args: Any) -> dict[str, dict[str, int | float]]:
+    return json.loads(args.batch_settings) if args.batch_settings else {}
+
+
+def _last_started(events: EventLog, pid: int) -> str | None:
+    """The benchmark a worker process was on when it ended (its last 'worker' event)."""
+    if not events.path:
+        return None
+    from scenarios.cell import read_events  # the orchestrator's reader; no cycle at import
+
+    return next((e["benchmark"] for e in reversed(read_events(Path(events.path)))
+                 if e["event"] == "worker" and e.get("pid") == pid), None)
+
+
+def _run_workers(runner: pyperf.Runner, args: Any, benches: list[Benchmark],
+                 settings: dict[str, dict[str, int | float]], events: EventLog) -> int:
+    """Time the validated benchmarks: round i starts one fresh process that measures, in
+    turn, every benchmark asking for more than i processes (one run each); their runs are
+    merged into one pyperf file. A process per benchmark and value set, as pyperf's own
+    Manager does, would start 3-5 interpreters per benchmark instead of one per round.
+
+    A process that fails takes the cell's main process down with it, naming the benchmark
+    it was on (a 'start' event), so the orchestrator records it and retries the rest.
+    """
+    if not benches:
+        return 0
+    from pyperf._utils import create_environ
+
+    merged: pyperf.BenchmarkSuite | None = None
+    out_dir = Path(tempfile.mkdtemp(prefix=".workers-", dir=Path(args.output or ".").parent))
+    try:
+        for i in range(max(int(settings[b.name]["processes"]) for b in benches)):
+            wanted = [b for b in benches if settings[b.name]["processes"] > i]
+            out = out_dir / f"{i}.json"
+            cmd = [sys.executable, *runner._program_args, "--worker", "--loops", "1",
+                   "--warmups", "0", "--values", "1", "--batch-output", str(out),
+                   "--batch-settings", json.dumps({b.name: settings[b.name] for b in wanted})]
+            cmd += [f"--affinity={args.affinity}"] if args.affinity else []
+            cmd += ["--tracemalloc"] if args.tracemalloc else []
+            cmd += ["--track-memory"] if args.track_memory else []
+            args.benchmarks = ",".join(b.name for b in wanted)
+            _forward(cmd, args)
+            proc = subprocess.Popen(cmd, env=create_environ(args.inherit_environ, args.locale,
+                                                            args.copy_env))
+            try:
+                rc = proc.wait(timeout=args.timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                rc = 124  # what pyperf's own worker timeout exits with
+            if rc != 0:
+                events.emit("start", benchmark=_last_started(events, proc.pid) or wanted[0].name)
+                print(f"{sys.executable} failed with exit code {rc}", file=sys.stderr)
+                return 124 if rc == 124 else 1
+            part = pyperf.BenchmarkSuite.load(str(out))
+            if merged is None:
+                merged = part
+            else:
+                merged.add_runs(part)
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    if args.output and merged is not None:
+        merged.dump(args.output)
+    for bench in benches:
+        events.emit("start", benchmark=bench.name)
+        events.emit("done", benchmark=bench.name)
+    return 0
+
+
+def _measure_all(runner: pyperf.Runner, args: Any, scenario: str, benches: list[Benchmark],
+                 settings: dict[str, dict[str, int | float]], runtime: Runtime,
+                 session: Session, events: EventLog, watchdog_path: str | None) -> int:
+    """In a worker process: one pyperf run of every benchmark, in turn, each with its own
+    loops, warm-ups, values and minimum time; written as one pyperf file."""
+    from pyperf._worker import WorkerProcessTask
+
+    runner._cpu_affinity()
+    runner._process_priority()
+    timed = []
+    for bench in benches:
+        own = settings[bench.name]
+        metadata = {"payload_bytes": bench.payload_bytes, "scenario": scenario,
+                    "ops_per_statement": bench.ops_per_statement, **bench.metadata,
+                    **(bench.lazy_metadata() if bench.lazy_metadata else {})}
+        if bench.defaults:
+            metadata["benchmark_pyperf_defaults"] = " ".join(
+                f"{k}={v}" for k, v in sorted(bench.defaults.items()))
+        time_func = _time_func(runtime, bench, session, events, args.call_timeout,
+                               watchdog_path)
+        with settings_for(runner, {k: own[k] for k in ("values", "warmups", "min_time")}):
+            task = WorkerProcessTask(runner, bench.name,
+                                     lambda _, loops, f=time_func: f(loops), metadata)
+            task.inner_loops = bench.inner_loops * bench.ops_per_statement
+            task.loops = int(own["loops"])
+            timed.append(pyperf.Benchmark((task.create_run(),)))
+    pyperf.BenchmarkSuite(timed).dump(args.batch_output)
+    return 0
 
 
 def main() -> int:
@@ -252,6 +361,8 @@ def main() -> int:
                         help="use another module as guest NAME")
     parser.add_argument("--declared", default=None,
                         help="a declared scenario (scenarios.declared.Declaration as JSON)")
+    parser.add_argument("--batch-output", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--batch-settings", default=None, help=argparse.SUPPRESS)
     args = runner.parse_args()
     for item in args.guest:
         name, _, path = item.partition("=")
@@ -323,24 +434,12 @@ def main() -> int:
         benches = passed
         args.benchmarks = ",".join(b.name for b in benches)  # workers time only these
 
-    for bench in benches:
-        if not args.worker:
-            events.emit("start", benchmark=bench.name)
-        own = {k: v for k, v in bench.defaults.items() if k not in explicit}
-        metadata = {"payload_bytes": bench.payload_bytes, "scenario": scenario.name,
-                    "ops_per_statement": bench.ops_per_statement, **bench.metadata,
-                    **(bench.lazy_metadata() if bench.lazy_metadata else {})}
-        if own:
-            metadata["benchmark_pyperf_defaults"] = " ".join(
-                f"{k}={v}" for k, v in sorted(own.items()))
-        with settings_for(runner, settings.get(bench.name, {})):
-            runner.bench_time_func(
-                bench.name,
-                _time_func(runtime, bench, session, events, args.call_timeout, watchdog_path),
-                inner_loops=bench.inner_loops * bench.ops_per_statement, metadata=metadata)
-        if not args.worker:
-            events.emit("done", benchmark=bench.name)
-    return 0
+    if args.worker:  # one of the processes started below: every benchmark asked for, in turn
+        return _measure_all(runner, args, scenario.name, benches, _load_settings(args),
+                            runtime, session, events, watchdog_path)
+    for bench in benches:  # the settings each benchmark's runs are made with, recorded
+        settings[bench.name] = _resolved(runner.args, settings[bench.name])
+    return _run_workers(runner, args, benches, settings, events)
 
 
 if __name__ == "__main__":

@@ -319,7 +319,7 @@ def _cache_headline(bench: Benchmark) -> bool:
             and bench.metadata["cache_mechanism"] in QUICK_MECHANISMS)
 
 
-QUICK_MECHANISMS = ("compile_each", "deserialize", "disk_hit")
+QUICK_MECHANISMS = ("compile_each", "deserialize")
 
 
 register(Scenario(
