@@ -57,10 +57,9 @@ def _explicit_settings(pyperf_args: Sequence[str]) -> dict[str, float]:
     return out
 
 
-def estimate(bench: catalog.Benchmark, scenario: catalog.Scenario, profile: profiles.Profile,
-             pyperf_args: Sequence[str]) -> float:
-    """Rough wall time of one benchmark: its main-process validation and calibration, then
-    its worker processes with their warm-ups and values."""
+def settings(bench: catalog.Benchmark, scenario: catalog.Scenario, profile: profiles.Profile,
+             pyperf_args: Sequence[str]) -> dict[str, float]:
+    """The pyperf settings ``bench`` will be measured with (as scenarios.bench resolves them)."""
     s = {"processes": 20, "values": 3, "warmups": 1, "loops": 0, "min_time": 0.1,
          **profile.pyperf, **scenario.settings(profile.name), **bench.defaults,
          **_explicit_settings(pyperf_args)}
@@ -68,14 +67,29 @@ def estimate(bench: catalog.Benchmark, scenario: catalog.Scenario, profile: prof
         s["processes"], s["values"] = max(s["processes"] // 2, 3), max(s["values"] * 2 // 3, 2)
     elif "--rigorous" in pyperf_args:
         s["processes"] *= 2
-    if s["loops"]:
-        one = (SECONDS_PER_MODULE_BYTE * bench.payload_bytes if bench.sized_module
-               else ONE_OPERATION_S)
-        value, calibration = max(one * s["loops"], s["min_time"]), one
-    else:
-        value, calibration = s["min_time"], 2 * s["min_time"]
-    per_process = PROCESS_START_S + (s["warmups"] + s["values"]) * value
-    return calibration + s["processes"] * per_process
+    return s
+
+
+def estimate(benches: Sequence[catalog.Benchmark], scenario: catalog.Scenario,
+             profile: profiles.Profile, pyperf_args: Sequence[str]) -> float:
+    """Rough wall time of a cell: its main process validates and calibrates every benchmark,
+    then each round's worker process measures every benchmark that wants another process."""
+    if not benches:
+        return PROCESS_START_S
+    total, rounds = PROCESS_START_S, {}
+    for bench in benches:
+        s = settings(bench, scenario, profile, pyperf_args)
+        if s["loops"]:
+            one = (SECONDS_PER_MODULE_BYTE * bench.payload_bytes if bench.sized_module
+                   else ONE_OPERATION_S)
+            value, validation = max(one * s["loops"], s["min_time"]), one
+        else:
+            value, validation = s["min_time"], 2 * s["min_time"]
+        total += validation
+        for i in range(int(s["processes"])):  # a worker validates before it times
+            rounds[i] = rounds.get(i, PROCESS_START_S) + validation / 2 + (
+                s["warmups"] + s["values"]) * value
+    return total + sum(rounds.values())
 
 
 @dataclass(frozen=True)
@@ -107,9 +121,8 @@ class Plan:
             for sc in scenarios:
                 benches = sc.benchmarks(max_bytes, profile.headline_only)
                 declined = not sc.requires <= has
-                seconds = 0.0 if declined else PROCESS_START_S + sum(
-                    estimate(b, sc, profile, pyperf_args) for b in benches
-                    if b.requires <= has)
+                seconds = 0.0 if declined else estimate(
+                    [b for b in benches if b.requires <= has], sc, profile, pyperf_args)
                 cells.append(Cell(runtime, interpreter, sc.name, len(benches), seconds,
                                   declined))
         return cls(tuple(cells), profile)
