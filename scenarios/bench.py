@@ -197,20 +197,20 @@ def _declared_defaults(argv: list[str]) -> dict[str, int | float]:
     except LookupError:
         return {}
     merged = {**profile.pyperf, **declared}
-    return {k: v for k, v in merged.items() if k in catalog.PYPERF_DEFAULTS}
+    return {k: v for k, v in merged.items() if k in PYPERF_OPTIONS}
 
 
-def _explicit(argv: list[str]) -> set[str]:
+def explicit_settings(argv: list[str]) -> dict[str, float]:
     """The pyperf settings given on the command line (they beat every declared default)."""
     pre = argparse.ArgumentParser(add_help=False)
     for key, flags in PYPERF_OPTIONS.items():
-        pre.add_argument(*flags, dest=key, default=None)
-    for flag in ("--fast", "--rigorous", "--debug-single-value"):
-        pre.add_argument(flag, action="store_true")
+        pre.add_argument(*flags, dest=key, type=float, default=None)
+    pre.add_argument("--debug-single-value", action="store_true")
     known = pre.parse_known_args(argv)[0]
-    if known.debug_single_value:
-        return set(PYPERF_OPTIONS)
-    return {key for key in PYPERF_OPTIONS if getattr(known, key) is not None}
+    if known.debug_single_value:  # as pyperf sets them
+        return {"processes": 1, "values": 1, "warmups": 0, "loops": 1, "min_time": 1e-9}
+    return {key: getattr(known, key) for key in PYPERF_OPTIONS
+            if getattr(known, key) is not None}
 
 
 def calibrate(timed: Callable[[int], float], min_time: float) -> int:
@@ -236,12 +236,9 @@ def settings_for(runner: pyperf.Runner, settings: dict[str, int | float]) -> Ite
             setattr(runner.args, key, value)
 
 
-SETTINGS = ("processes", "values", "warmups", "loops", "min_time")
-
-
 def _resolved(args: Any, own: dict[str, int | float]) -> dict[str, int | float]:
     """A benchmark's own settings over the process's (profile, scenario, command line)."""
-    return {key: own[key] if key in own else getattr(args, key) for key in SETTINGS}
+    return {key: own[key] if key in own else getattr(args, key) for key in PYPERF_OPTIONS}
 
 
 def _load_settings(args: Any) -> dict[str, dict[str, int | float]]:
@@ -347,7 +344,7 @@ def main() -> int:
     runner = pyperf.Runner(program_args=("-m", "scenarios.bench"), add_cmdline_args=_forward)
     parser = runner.argparser
     defaults = _declared_defaults(sys.argv[1:])
-    explicit = _explicit(sys.argv[1:])
+    explicit = explicit_settings(sys.argv[1:])
     parser.set_defaults(**defaults)
     parser.add_argument("--runtime", required=True)
     parser.add_argument("--scenario", required=True)

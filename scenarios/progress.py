@@ -10,7 +10,6 @@ terminal, plain lines otherwise.
 
 from __future__ import annotations
 
-import itertools
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -21,6 +20,7 @@ from tqdm import tqdm
 
 from runtimes.base import Capability
 from scenarios import catalog, profiles
+from scenarios.bench import explicit_settings
 from scenarios.hosts import Assignment
 
 PROCESS_START_S = 0.45  # a benchmark process: interpreter, imports, runtime, guest compiled
@@ -42,27 +42,12 @@ class Cell:
         return self.runtime, self.interpreter, self.scenario
 
 
-def _explicit_settings(pyperf_args: Sequence[str]) -> dict[str, float]:
-    """The pyperf settings the user passed (they replace every declared default)."""
-    flags = {"-p": "processes", "--processes": "processes", "-n": "values",
-             "--values": "values", "-w": "warmups", "--warmups": "warmups", "-l": "loops",
-             "--loops": "loops", "--min-time": "min_time"}
-    out: dict[str, float] = {}
-    args = list(pyperf_args)
-    for flag, value in itertools.pairwise(args):
-        if flag in flags:
-            out[flags[flag]] = float(value)
-    if "--debug-single-value" in args:
-        out.update(processes=1, values=1, warmups=0, loops=1, min_time=0)
-    return out
-
-
 def settings(bench: catalog.Benchmark, scenario: catalog.Scenario, profile: profiles.Profile,
              pyperf_args: Sequence[str]) -> dict[str, float]:
     """The pyperf settings ``bench`` will be measured with (as scenarios.bench resolves them)."""
     s = {"processes": 20, "values": 3, "warmups": 1, "loops": 0, "min_time": 0.1,
          **profile.pyperf, **scenario.settings(profile.name), **bench.defaults,
-         **_explicit_settings(pyperf_args)}
+         **explicit_settings(list(pyperf_args))}
     if "--fast" in pyperf_args:
         s["processes"], s["values"] = max(s["processes"] // 2, 3), max(s["values"] * 2 // 3, 2)
     elif "--rigorous" in pyperf_args:

@@ -32,9 +32,9 @@ def test_a_benchmarks_own_settings_win_and_zero_is_a_setting() -> None:
 
 
 def test_explicit_pyperf_options_are_told_apart_from_defaults() -> None:
-    assert bench._explicit(["--runtime", "x", "-n", "5", "--min-time", "0.2"]) == {
-        "values", "min_time"}
-    assert bench._explicit(["--debug-single-value"]) == set(bench.PYPERF_OPTIONS)
+    assert bench.explicit_settings(["--runtime", "x", "-n", "5", "--min-time", "0.2"]) == {
+        "values": 5, "min_time": 0.2}
+    assert set(bench.explicit_settings(["--debug-single-value"])) == set(bench.PYPERF_OPTIONS)
 
 
 def test_every_benchmark_gets_its_processes_each_measuring_every_benchmark(tmp_path: Path
