@@ -131,14 +131,14 @@ class Plan:
         for (runtime, interpreter), cells in pairs.items():
             ran = [c for c in cells if not c.declined]
             seconds = sum(c.seconds for c in ran)
-            print(f"  {runtime:28} on {interpreter:16} {len(ran):2} scenarios, "
+            print(f"  {runtime:18} on {interpreter:16} {len(ran):2} scenarios, "
                   f"{sum(c.benchmarks for c in ran):3} benchmarks, ~{_clock(seconds)}", file=out)
             if not brief:
                 for c in cells:
                     what = "not supported" if c.declined else f"~{_clock(c.seconds)}"
                     print(f"      {c.scenario:20} {c.benchmarks:3} benchmarks  {what}", file=out)
         for name, reason in skipped.items():
-            print(f"  {name:28} NOT RUN: {reason}", file=out)
+            print(f"  {name:18} NOT RUN: {reason}", file=out)
         print(f"About {_clock(self.seconds)} for {self.benchmarks} benchmarks in "
               f"{len(self.cells)} cells (a rough estimate; machines differ up to 3x).",
               file=out)
