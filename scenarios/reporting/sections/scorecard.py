@@ -22,7 +22,7 @@ from markupsafe import Markup
 from runtimes.base import Capability
 from scenarios import interruption_summary
 from scenarios.analysis import lifecycle as lifecycle_analysis
-from scenarios.reporting import fmt, stats
+from scenarios.reporting import fmt, render, stats
 from scenarios.reporting.breakdown import NATIVE, PYTHON
 from scenarios.reporting.load import NOT_RUN, NS, OK
 from scenarios.reporting.model import Report, is_missing
@@ -66,6 +66,7 @@ class Score:
     interval: str = ""
     note: str = ""  # what the figure is of (a mechanism), or a flag
     detail: str = ""  # the reason behind a word (shown below it and on hover)
+    hover: str = ""  # more of the reason, on hover only
     rankable: bool = True  # a figure that may be marked best (a resolved one)
     answer: bool = False  # a word that answers the question (how), not one that explains a gap
 
@@ -82,8 +83,8 @@ class Column:
     id: str
     title: str
     source: str
-    section: str  # the id of the section that explains it (else the headline family)
-    fallback: str
+    section: str  # the id of the section that explains it
+    scenario: str  # else the headline table of this scenario's family
     compute: Callable[[Report, str], Score]
     higher_is_better: bool = False
     group: str = ""  # a header spanning consecutive columns
@@ -97,13 +98,14 @@ def status_score(status: str, detail: str) -> Score:
     if status in ("absent", NOT_RUN):
         return Score(None, "not run", detail=detail or "not in this run")
     if status in ("unsupported", "not supported"):
-        needs = [c.strip() for c in detail.removeprefix("needs ").split(",")] \
-            if detail.startswith("needs ") else []
+        wants = detail.removeprefix("needs ").removeprefix("one of ")
+        needs = [c.strip() for c in wants.split(",")] if detail.startswith("needs ") else []
         caps = [c for c in Capability if c.value in needs]
         if caps and len(caps) == len(needs):
-            return Score(None, ", ".join(LACKS[c] for c in caps),
-                         detail="not supported: " + "; ".join(
-                             f"needs {c.value} ({limits.MEANING[c]})" for c in caps))
+            joint = " / " if "one of" in detail else ", "
+            return Score(None, joint.join(LACKS[c] for c in caps),
+                         detail="; ".join(limits.MEANING[c] for c in caps),
+                         hover=f"not supported: {detail}")
         return Score(None, "not supported", detail=detail)
     if status in FAILED:
         return Score(None, f"failed: {status}", detail=detail)
@@ -286,7 +288,8 @@ def stop_overhead(report: Report, key: str) -> Score:
     if not rows:
         how = stop_how(report, key)
         if how.text.startswith("no interruption"):
-            return Score(None, how.text, detail=how.detail)
+            return Score(None, "kill only", detail="no epoch or fuel to enable",
+                         hover=how.detail)
         for mechanism in (*interruption_summary.IN_RUNTIME, "off"):
             name = f"interrupt_overhead/{OVERHEAD_WORKLOAD}/{mechanism}"
             status, reason = report.why_no_number(key, name, "interrupt_overhead")
@@ -304,42 +307,55 @@ def _once(report: Report, name: str, make: Callable[[Report], Any]) -> Any:
     return report.summary(f"scorecard-{name}", lambda _path, _manifest: make(report))
 
 
-def _anchor(report: Report, sid: str, fallback: str) -> str:
-    """``sid`` if that section is shown for this run, else the headline family table."""
-    sec = SECTIONS.get(sid)
-    return sid if sec is not None and sec.applies(report) else fallback
+# Sections that may apply and still say nothing (return no blocks): when they have something.
+SAYS_SOMETHING: dict[str, Callable[[Report], bool]] = {
+    "distributions": lambda report: not report.values().empty,
+    "payload-sweeps": lambda report: bool(payload_sweeps.sweep_scenarios(report)),
+}
+
+
+def anchor(report: Report, column: Column) -> str:
+    """The id of the section explaining ``column`` if it is on this run's page, else of the
+    headline table of its scenario's family (else of the headline)."""
+    sec = SECTIONS.get(column.section)
+    if sec is not None and sec.applies(report) and SAYS_SOMETHING.get(
+            column.section, lambda _r: True)(report):
+        return column.section
+    if report.has_scenario(column.scenario):
+        return f"headline-{render.family_of(column.scenario)[0]}"
+    return "headline"
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("no_op", "no-op call", "no_op", "distributions", "headline-article",
+    Column("no_op", "no-op call", "no_op", "distributions", "no_op",
            median_of("no_op", "no_op")),
     Column("add_numbers", "two i32 arguments", "add_numbers", "distributions",
-           "headline-article", median_of("add_numbers", "add_numbers")),
+           "add_numbers", median_of("add_numbers", "add_numbers")),
     Column("string_1k", "1 KiB string round trip", STRING_1K, "payload-sweeps",
-           "headline-article", median_of(STRING_1K, STRING)),
+           STRING, median_of(STRING_1K, STRING)),
     Column("per_kib", "cost per extra KiB", f"slope of {STRING}/* against payload (fit "
-           "a + b·bytes, ± 1.96 SE)", "payload-sweeps", "headline-article", per_kib),
+           "a + b·bytes, ± 1.96 SE)", "payload-sweeps", STRING, per_kib),
     Column("callback", "one callback into Python", "(host_call/noop - host_call/none) / "
-           "n_calls", "callbacks", "headline-callbacks", callback),
+           "n_calls", "callbacks", "host_call", callback),
     Column("compile", "compile time per MB", "lifecycle.json fit of compile/<size> "
-           "medians against module bytes", "compile-time", "headline-lifecycle",
+           "medians against module bytes", "compile-time", "compile",
            compile_per_mb),
     Column("cache", "cache-hit speed-up", "best cache/<mechanism>/<largest size> over "
-           "cache/compile_each (lifecycle.json)", "caches", "headline-lifecycle",
+           "cache/compile_each (lifecycle.json)", "caches", "cache",
            cache_speedup, higher_is_better=True),
     Column("instantiate", "instantiate", "instantiate/article", "start-up",
-           "headline-lifecycle", median_of("instantiate/article", "instantiate")),
+           "instantiate", median_of("instantiate/article", "instantiate")),
     Column("stop_how", "how", "interruption.json support (epoch, fuel, kill)",
-           "interruption-support", "headline-interruption", stop_how,
+           "interruption-support", "interrupt_latency", stop_how,
            group="stopping a runaway guest", ranked=False),
     Column("stop_latency", f"latency at the {DEADLINE_MS} ms deadline",
            f"interrupt_latency/<mechanism>/{DEADLINE_MS}ms, best mechanism",
-           "interrupt-latency", "headline-interruption", stop_latency,
+           "interrupt-latency", "interrupt_latency", stop_latency,
            group="stopping a runaway guest"),
     Column("stop_overhead", f"overhead on {OVERHEAD_WORKLOAD}",
            f"interrupt_overhead/{OVERHEAD_WORKLOAD}/<mechanism> / "
            f"interrupt_overhead/{OVERHEAD_WORKLOAD}/off (means, interruption.json), best "
-           "mechanism", "interrupt-overhead", "headline-interruption", stop_overhead,
+           "mechanism", "interrupt-overhead", "interrupt_overhead", stop_overhead,
            group="stopping a runaway guest"),
 )
 SCENARIOS = ("no_op", "add_numbers", STRING, "host_call", "compile", "cache", "instantiate",
@@ -373,12 +389,12 @@ def best(report: Report, table: dict[str, dict[str, Score]]) -> dict[str, set[st
 @section("Scorecard", order=0, scenarios=SCENARIOS)
 def scorecard(report: Report) -> list[Block]:
     table = scores(report)
-    return [Html(render(report, table, best(report, table)))]
+    return [Html(markup(report, table, best(report, table)))]
 
 
-def render(report: Report, table: dict[str, dict[str, Score]], top: dict[str, set[str]]
+def markup(report: Report, table: dict[str, dict[str, Score]], top: dict[str, set[str]]
            ) -> Markup:
-    links = {c.id: _anchor(report, c.section, c.fallback) for c in COLUMNS}
+    links = {c.id: anchor(report, c) for c in COLUMNS}
     head1, head2 = [Markup('<th rowspan="2">runtime</th>')], []
     for i, c in enumerate(COLUMNS):
         link = Markup('<a href="#{}">{}</a>').format(links[c.id], c.title)
@@ -416,7 +432,7 @@ def _cell(key: str, column: Column, score: Score, is_best: bool, link: str) -> M
     value = "" if score.value is None else repr(float(score.value))
     attrs = Markup('data-runtime="{}" data-column="{}" data-value="{}"').format(
         key, column.id, value)
-    title = "; ".join(filter(None, [score.note, score.detail]))
+    title = "; ".join(filter(None, [score.note, score.detail, score.hover]))
     if score.answer:
         return Markup('<td class="answer" {} title="{}"><a href="#{}" class="w">{}</a></td>'
                       ).format(attrs, title, link, score.text)
