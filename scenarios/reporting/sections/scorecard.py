@@ -163,6 +163,8 @@ def per_kib(report: Report, key: str) -> Score:
 
 def callback(report: Report, key: str) -> Score:
     """(host_call/noop - host_call/none) / n_calls, as "Callbacks into Python" computes it."""
+    if not report.has_scenario("host_call"):
+        return why(report, key, CALLBACK, "host_call")
     costs = _once(report, "callbacks", two_way.callback_costs)
     row = costs[(costs["key"] == key) & (costs["benchmark"] == CALLBACK)] \
         if not costs.empty else costs

@@ -8,6 +8,8 @@ pyperf, numpy and scipy directly, not through the report's code.
 
 from __future__ import annotations
 
+import json
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -264,3 +266,18 @@ def test_headline_tables_are_folded(page: Page) -> None:
 def test_words(status: str, detail: str, word: str) -> None:
     s = scorecard.status_score(status, detail)
     assert s.value is None and s.text == word
+
+
+def test_a_failed_benchmark_is_a_word_not_its_values(tmp_path: Path) -> None:
+    """The manifest's status rules: a timed-out no_op shows "failed: timeout", even though
+    its pyperf file still holds values."""
+    run = tmp_path / "run"
+    shutil.copytree(FIXTURE, run)
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    key = "wasmtime@cpython-3.11.7"
+    manifest["runtimes"][key]["scenarios"]["no_op"]["benchmarks"]["no_op"].update(
+        status="timeout", detail="one value took longer than 60 s")
+    (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    discover()
+    s = scorecard.scores(model.build(load.load_run(run)))[key]["no_op"]
+    assert s.value is None and s.text == "failed: timeout" and "60 s" in s.detail
