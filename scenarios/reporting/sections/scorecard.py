@@ -87,7 +87,7 @@ class Column:
     scenario: str  # else the headline table of this scenario's family
     compute: Callable[[Report, str], Score]
     higher_is_better: bool = False
-    group: str = ""  # a header spanning consecutive columns
+    group: str = ""  # a common topic, shown above the header
     ranked: bool = True
 
 
@@ -347,18 +347,18 @@ COLUMNS: tuple[Column, ...] = (
            cache_speedup, higher_is_better=True),
     Column("instantiate", "instantiate", "instantiate/article", "start-up",
            "instantiate", median_of("instantiate/article", "instantiate")),
-    Column("stop_how", "how", "interruption.json support (epoch, fuel, kill)",
+    Column("stop_how", "how to stop it", "interruption.json support (epoch, fuel, kill)",
            "interruption-support", "interrupt_latency", stop_how,
-           group="stopping a runaway guest", ranked=False),
+           group="runaway guest", ranked=False),
     Column("stop_latency", f"latency at the {DEADLINE_MS} ms deadline",
            f"interrupt_latency/<mechanism>/{DEADLINE_MS}ms, best mechanism",
            "interrupt-latency", "interrupt_latency", stop_latency,
-           group="stopping a runaway guest"),
+           group="runaway guest"),
     Column("stop_overhead", f"overhead on {OVERHEAD_WORKLOAD}",
            f"interrupt_overhead/{OVERHEAD_WORKLOAD}/<mechanism> / "
            f"interrupt_overhead/{OVERHEAD_WORKLOAD}/off (means, interruption.json), best "
            "mechanism", "interrupt-overhead", "interrupt_overhead", stop_overhead,
-           group="stopping a runaway guest"),
+           group="runaway guest"),
 )
 SCENARIOS = ("no_op", "add_numbers", STRING, "host_call", "compile", "cache", "instantiate",
              *interruption_summary.SCENARIOS[:2])
@@ -397,24 +397,18 @@ def scorecard(report: Report) -> list[Block]:
 def markup(report: Report, table: dict[str, dict[str, Score]], top: dict[str, set[str]]
            ) -> Markup:
     links = {c.id: anchor(report, c) for c in COLUMNS}
-    head1, head2 = [Markup('<th rowspan="2">runtime</th>')], []
-    for i, c in enumerate(COLUMNS):
-        link = Markup('<a href="#{}">{}</a>').format(links[c.id], c.title)
-        if not c.group:
-            head1.append(Markup('<th rowspan="2" data-column="{}">{}</th>').format(c.id, link))
-            continue
-        if i == 0 or COLUMNS[i - 1].group != c.group:
-            span = sum(1 for d in COLUMNS if d.group == c.group)
-            first = links[c.id]
-            head1.append(Markup('<th colspan="{}" class="group"><a href="#{}">{}</a></th>')
-                         .format(span, first, c.group))
-        head2.append(Markup('<th data-column="{}">{}</th>').format(c.id, link))
+    # One header row (no row or column spans), so the table reads as a plain grid anywhere.
+    head = [Markup("<th>runtime</th>")]
+    for c in COLUMNS:
+        group = Markup('<span class="group">{}</span>').format(c.group) if c.group else ""
+        head.append(Markup('<th data-column="{}">{} <a href="#{}">{}</a></th>').format(
+            c.id, group, links[c.id], c.title))
     rows = []
     for key, row in table.items():
         entry = report.run.entry(key)
         sub = " · ".join(filter(None, [entry.get("interpreter", "") or "",
                                        REFERENCES.get(report.run.runtime_of(key), "")]))
-        cells = [Markup('<th scope="row"><span class="name">{}</span><span class="sub">{}'
+        cells = [Markup('<th scope="row"><span class="name">{}</span> <span class="sub">{}'
                         '</span></th>').format(report.label(key), sub)]
         cells += [_cell(key, c, row[c.id], key in top.get(c.id, set()), links[c.id])
                   for c in COLUMNS]
@@ -425,9 +419,8 @@ def markup(report: Report, table: dict[str, dict[str, Score]], top: dict[str, se
         'processes); a word where there is no number. Headers link to the explanation; every '
         'benchmark is in the folded tables below.</p>'
         '<div class="scroll"><table class="scorecard"><caption>{}</caption><thead><tr>{}</tr>'
-        '<tr>{}</tr></thead><tbody>{}</tbody></table></div>').format(
-        caption(report), Markup("").join(head1), Markup("").join(head2),
-        Markup("").join(rows))
+        '</thead><tbody>{}</tbody></table></div>').format(
+        caption(report), Markup("").join(head), Markup("").join(rows))
 
 
 def _cell(key: str, column: Column, score: Score, is_best: bool, link: str) -> Markup:
@@ -440,12 +433,12 @@ def _cell(key: str, column: Column, score: Score, is_best: bool, link: str) -> M
                       ).format(attrs, title, link, score.text)
     if score.is_word:
         return Markup('<td class="word" {} title="{}"><a href="#{}" class="w">{}</a>'
-                      '<span class="why">{}</span></td>').format(
+                      ' <span class="why">{}</span></td>').format(
             attrs, title, link, score.text, _short(score.detail or score.note))
     mark = Markup('<span class="star" aria-label="best">{} </span>').format(BEST) \
         if is_best else ""
     return Markup('<td class="num{}" {} title="{}">{}<a href="#{}" class="v">{}</a>'
-                  '<span class="ci">{}</span><span class="note">{}</span></td>').format(
+                  ' <span class="ci">{}</span> <span class="note">{}</span></td>').format(
         " best" if is_best else "", attrs, title, mark, link, score.text, score.interval,
         score.note)
 
