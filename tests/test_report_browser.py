@@ -35,7 +35,7 @@ def screenshot(index: Path, out: Path, width: int = 1300) -> list[str]:
                 "[...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"
                 ".map(i => i.alt)")
             problems += [f"image not shown: {alt}" for alt in broken]
-            for what in ("table.headline", "img"):
+            for what in ("table.scorecard", "img"):  # the headline tables are folded
                 if not page.locator(what).first.is_visible():
                     problems.append(f"{what} not visible")
             page.screenshot(path=str(out), full_page=True)

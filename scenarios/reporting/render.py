@@ -1,14 +1,17 @@
 """Turn a ``Report`` into files: index.html, one PNG per figure, values.csv and summary.csv.
 
 The page embeds its images (data: URIs) so index.html opens on its own, offline, anywhere;
-the same PNGs are written beside it for reuse. The headline table comes first, then every
-section that applies (``sections.discover``), then provenance. Every file is written to a
-temporary name and renamed, index.html last, so a reader never sees a half-written report.
+the same PNGs are written beside it for reuse. Sections ordered before ``HEADLINE_ORDER`` (the
+scorecard) come first, then the headline table (one folded table per scenario family), then
+every other section that applies (``sections.discover``), then provenance. Every file is
+written to a temporary name and renamed, index.html last, so a reader never sees a
+half-written report.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +21,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
+from scenarios import catalog
 from scenarios.reporting import ReportError, fmt, plots, sections
 from scenarios.reporting.load import OK
 from scenarios.reporting.model import Report, geomeans, is_missing
@@ -28,6 +32,9 @@ INDEX = "index.html"
 VALUES_CSV = "values.csv"
 SUMMARY_CSV = "summary.csv"
 # pyperf's system metadata worth showing in the provenance (common to a run's benchmarks).
+# Sections with a lower ``order`` are shown above the headline table (the scorecard, at 0).
+HEADLINE_ORDER = 1
+OTHER_FAMILY = ("other", "Other scenarios")
 PYPERF_SYSTEM = ("cpu_model_name", "cpu_count", "cpu_freq", "cpu_config", "aslr", "platform",
                  "boot_time", "timer", "perf_version")
 
@@ -36,6 +43,7 @@ PYPERF_SYSTEM = ("cpu_model_name", "cpu_count", "cpu_freq", "cpu_config", "aslr"
 class RenderedSection:
     id: str
     title: str
+    order: int
     blocks: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -51,7 +59,7 @@ def render_sections(report: Report, debug: bool = False) -> tuple[list[RenderedS
     for sec in sections.discover():
         if not sec.applies(report):
             continue
-        rendered = RenderedSection(sec.name, sec.title)
+        rendered = RenderedSection(sec.name, sec.title, sec.order)
         try:
             blocks = list(sec.render(report))
         except Exception as exc:
@@ -99,19 +107,42 @@ def table_html(frame: pd.DataFrame) -> Markup:
 
 # --- the headline table ------------------------------------------------------------------
 
+def family_of(scenario: str) -> tuple[str, str]:
+    """(id, title) of the scenario family: the module that registered the scenario
+    (``scenarios/workloads/<family>.py``), titled by its docstring's first phrase; a scenario
+    this process does not know is in ``OTHER_FAMILY``."""
+    known = catalog.all_scenarios().get(scenario)
+    fn = getattr(known.make_benchmarks, "func", known.make_benchmarks) if known else None
+    module = sys.modules.get(getattr(fn, "__module__", "") or "")
+    if module is None:
+        return OTHER_FAMILY
+    family = module.__name__.rsplit(".", 1)[-1]
+    first = (module.__doc__ or "").strip().split("\n", 1)[0]
+    title = re.split(r"[:.]\s|\.$", first, maxsplit=1)[0].strip() or family
+    return family, title
+
+
 def headline(report: Report) -> dict[str, Any]:
-    """Rows of benchmarks, a column per runtime: median, ratio with interval, or the status."""
+    """Rows of benchmarks, a column per runtime: median, ratio with interval, or the status;
+    grouped into one table per scenario family (``family_of``), in run order."""
     rows = []
+    families: dict[str, dict[str, Any]] = {}
     for scenario in report.run.scenarios:
         names = report.benchmarks(scenario)
+        family, title = family_of(scenario)
         for name in names or [None]:
             if name is None and not report.has_scenario(scenario):
                 continue
-            rows.append({"scenario": scenario, "name": name or scenario,
-                         "cells": [_headline_cell(report, k, name, scenario)
-                                   for k in report.keys]})
+            row = {"scenario": scenario, "name": name or scenario,
+                   "cells": [_headline_cell(report, k, name, scenario) for k in report.keys]}
+            rows.append(row)
+            group = families.setdefault(family, {"id": f"headline-{family}", "title": title,
+                                                 "scenarios": [], "rows": []})
+            group["rows"].append(row)
+            if scenario not in group["scenarios"]:
+                group["scenarios"].append(scenario)
     means = geomeans(report)
-    return {"rows": rows, "geomeans": [
+    return {"rows": rows, "families": list(families.values()), "geomeans": [
         {"text": fmt.ratio(r.geomean_ratio), "note": f"over {r.benchmarks} of {r.of}"}
         for r in means.itertuples()]}
 
@@ -184,7 +215,9 @@ def page(report: Report, rendered: list[RenderedSection]) -> str:
                 else "the fastest runtime of each benchmark")
     return env.get_template("report.html.j2").render(
         run=report.run, manifest=m, labels=[report.label(k) for k in report.keys],
-        keys=report.keys, baseline=baseline, headline=headline(report), sections=rendered,
+        keys=report.keys, baseline=baseline, headline=headline(report),
+        before=[s for s in rendered if s.order < HEADLINE_ORDER],
+        sections=[s for s in rendered if s.order >= HEADLINE_ORDER],
         provenance=provenance(report), csv_files=(VALUES_CSV, SUMMARY_CSV))
 
 

@@ -5,6 +5,8 @@
 * ``ratio_ci``: the ratio of two medians with a 95 % bootstrap interval (``scipy.stats.
   bootstrap``) that resamples *processes*, pyperf's unit of independence: values from one
   process share its memory layout, so resampling them alone would understate the spread.
+* ``median_ci`` / ``slope_ci``: the same process bootstrap for one median, and for the slope
+  of medians against a size (a per-MB or per-KiB cost).
 * ``geomean``: the summary of ratios across benchmarks (``scipy.stats.gmean``).
 * ``fit_payload``: t = a + b * bytes (``scipy.optimize.curve_fit``), weighted by relative error
   so small payloads count as much as large ones; a is the fixed per-call cost, b the per-byte
@@ -134,11 +136,44 @@ def _process_bootstrap(new: np.ndarray, base: np.ndarray, combine: np.ufunc,
     def statistic(i: np.ndarray, j: np.ndarray, axis: int = -1) -> np.ndarray:
         return combine(center(new, i), center(base, j))
 
+    return _bootstrap((np.arange(len(new)), np.arange(len(base))), statistic, confidence)
+
+
+def median_ci(matrix: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Percentile interval of one benchmark's pooled median, resampling its worker processes
+    (NaN, NaN with fewer than ``MIN_PROCESSES``)."""
+    if len(matrix) < MIN_PROCESSES:
+        return math.nan, math.nan
+
+    def statistic(i: np.ndarray, axis: int = -1) -> np.ndarray:
+        return _pooled_median(matrix, i)
+
+    return _bootstrap((np.arange(len(matrix)),), statistic, confidence)
+
+
+def slope_ci(x: np.ndarray, matrices: list[np.ndarray], confidence: float = CONFIDENCE
+             ) -> tuple[float, float]:
+    """Percentile interval of the least-squares slope of pooled medians against ``x`` (one
+    process matrix per x), resampling each point's processes independently; NaN, NaN with
+    fewer than two points or fewer than ``MIN_PROCESSES`` at any of them."""
+    x = np.asarray(x, float)
+    if len(np.unique(x)) < 2 or min(len(m) for m in matrices) < MIN_PROCESSES:
+        return math.nan, math.nan
+    dx = x - x.mean()
+
+    def statistic(*rows: np.ndarray, axis: int = -1) -> np.ndarray:
+        y = np.stack([_pooled_median(m, r) for m, r in zip(matrices, rows, strict=True)], -1)
+        return ((y - y.mean(axis=-1, keepdims=True)) * dx).sum(axis=-1) / (dx ** 2).sum()
+
+    return _bootstrap(tuple(np.arange(len(m)) for m in matrices), statistic, confidence)
+
+
+def _bootstrap(samples: tuple[np.ndarray, ...], statistic: Any, confidence: float
+               ) -> tuple[float, float]:
     with warnings.catch_warnings():  # a degenerate resample distribution warns; the CI says it
         warnings.simplefilter("ignore")
-        res = stats.bootstrap((np.arange(len(new)), np.arange(len(base))), statistic,
-                              n_resamples=RESAMPLES, vectorized=True, paired=False,
-                              confidence_level=confidence, method="percentile",
+        res = stats.bootstrap(samples, statistic, n_resamples=RESAMPLES, vectorized=True,
+                              paired=False, confidence_level=confidence, method="percentile",
                               rng=np.random.default_rng(SEED))
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 

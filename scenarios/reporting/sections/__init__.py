@@ -14,8 +14,9 @@ embedded in it), writes tables with the page's styling and escapes text. See doc
         return [Text("..."), Figure(fig, "sizes", "Compile time against module size"),
                 Table(frame, "Per-runtime fit")]
 
-Modules are imported in name order; sections are shown in ``order``, then by name. The
-headline table comes before every section and the provenance after them.
+Modules are imported in name order; sections are shown in ``order``, then by name. Sections
+ordered below ``render.HEADLINE_ORDER`` (the scorecard, 0) come before the headline table, the
+others after it, and the provenance after them all.
 """
 
 from __future__ import annotations
