@@ -46,6 +46,25 @@ class RenderedSection:
     order: int
     blocks: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def split(self) -> int:
+        """Where the folded part starts: after the first figure (with the text before it),
+        or, without a figure, after the text before the first table. The rest (tables, more
+        plots) is folded on the page, so the default report reads top to bottom in a few
+        screens; the scorecard above already gives each section's answer in words."""
+        kinds = [b["kind"] for b in self.blocks]
+        if "figure" in kinds:
+            return kinds.index("figure") + 1
+        return next((i for i, k in enumerate(kinds) if k == "table"), len(kinds))
+
+    @property
+    def lead(self) -> list[dict[str, Any]]:
+        return self.blocks[:self.split]
+
+    @property
+    def more(self) -> list[dict[str, Any]]:
+        return self.blocks[self.split:]
+
 
 def render_sections(report: Report, debug: bool = False) -> tuple[list[RenderedSection],
                                                                   dict[str, bytes]]:

@@ -131,7 +131,7 @@ def callbacks(report: Report) -> list[Block]:
     log = bool((timed > 0).all()) and plots.wants_log(timed)
     plots.time_axis(ax, log=log, label="cost of one callback")
     lowest = np.nanmin([0.0, *costs["low"], *costs["ns"]])
-    if lowest < 0:  # noise can push a cheap callback below zero: show it, do not clip it
+    if lowest < 0 and not log:  # noise can push a cheap callback below zero: show it
         ax.set_ylim(bottom=lowest * 1.2)
         ax.axhline(0, color="black", linewidth=0.5)
     ax.set_xticks(range(len(names)), [callback_label(n) for n in names])

@@ -281,3 +281,27 @@ def test_a_failed_benchmark_is_a_word_not_its_values(tmp_path: Path) -> None:
     discover()
     s = scorecard.scores(model.build(load.load_run(run)))[key]["no_op"]
     assert s.value is None and s.text == "failed: timeout" and "60 s" in s.detail
+
+
+def test_sections_show_their_first_plot_and_fold_the_rest() -> None:
+    from scenarios.reporting.render import RenderedSection
+
+    def blocks(*kinds: str) -> list[dict[str, str]]:
+        return [{"kind": k} for k in kinds]
+
+    plotted = RenderedSection("s", "S", 50, blocks("text", "figure", "table", "figure"))
+    assert [b["kind"] for b in plotted.lead] == ["text", "figure"]
+    assert [b["kind"] for b in plotted.more] == ["table", "figure"]
+    tables = RenderedSection("t", "T", 50, blocks("text", "table", "table"))
+    assert [b["kind"] for b in tables.lead] == ["text"]
+    words = RenderedSection("w", "W", 50, blocks("text", "html"))
+    assert words.more == []
+
+
+def test_on_the_page_the_rest_of_a_section_is_folded(report: model.Report) -> None:
+    rendered = render.render_sections(report, debug=True)[0]
+    html = render.page(report, rendered)
+    folded = [s for s in rendered if s.more and s.order >= render.HEADLINE_ORDER]
+    assert folded, "the fixture has sections with more than one plot or table"
+    assert html.count('<details class="more">') == len(folded)
+    assert '<details class="more" open' not in html
