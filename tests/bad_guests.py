@@ -64,8 +64,11 @@ class BadGuest:
     expect: dict[str, tuple[str, tuple[str, ...]]]
     replace: dict[str, str | None] = field(default_factory=dict)  # export -> WAT, None drops it
     extra: str = ""  # more module fields (imports, data)
-    memory: str = "17"
+    memory: str = "17"  # pages: "initial" or "initial maximum"
     mangle: str = ""  # "" | "garbage" | "truncate"
+    # --call-timeout for the run: None leaves the command's generous default, for guests whose
+    # calls end; a short one only where no call can end (it times out however fast the machine)
+    call_timeout: float | None = None
 
     def wat(self) -> str:
         funcs = [w for name, w in {**GOOD, **self.replace}.items() if w is not None]
@@ -88,8 +91,8 @@ class BadGuest:
 TRAP = "invalid"
 CORPUS: tuple[BadGuest, ...] = (
     BadGuest("infinite_loop", "no_op never returns", ("no_op",),
-             {"no_op": ("timeout", ("--call-timeout",))},
-             {"no_op": '(func (export "no_op") (loop $forever br $forever))'}),
+             {"no_op": ("timeout", ("a call ran past --call-timeout=4s",))},
+             {"no_op": '(func (export "no_op") (loop $forever br $forever))'}, call_timeout=4),
     BadGuest("unreachable", "add_numbers executes `unreachable`", ("add_numbers",),
              {"add_numbers": (TRAP, ("unreachable",))},
              {"add_numbers": """(func (export "add_numbers") (param i32 i32) (result i32)
@@ -102,12 +105,15 @@ CORPUS: tuple[BadGuest, ...] = (
              ("reverse_string",), {"reverse_string": (TRAP, ("out of bounds",))},
              {"reverse_string_in_place": """(func (export "reverse_string_in_place")
                  (param i32 i32) i32.const -4 i32.load drop)"""}),
-    BadGuest("memory_exhausted", "allocate grows memory to the 4 GiB limit, then beyond",
+    # The declared maximum (32 pages) makes memory.grow fail after 15 pages: the point is the
+    # runtime's error, not how fast a machine can grow memory towards 4 GiB (a guest that
+    # exhausts memory slowly is reported as `timeout` if its call outlives --call-timeout).
+    BadGuest("memory_exhausted", "allocate grows memory to its declared maximum, then beyond",
              ("alloc_dealloc",), {"alloc_dealloc": (TRAP, ("unreachable",))},
              {"allocate": """(func (export "allocate") (param i32) (result i32)
-                 (loop $grow (br_if $grow (i32.ne (memory.grow (i32.const 4096))
+                 (loop $grow (br_if $grow (i32.ne (memory.grow (i32.const 1))
                                                   (i32.const -1))))
-                 unreachable)"""}),
+                 unreachable)"""}, memory="17 32"),
     BadGuest("stack_overflow", "sum_array recurses without end", ("sum_array",),
              {"sum_array": (TRAP, ("stack overflow", "call stack exhausted"))},
              {"sum_array": """(func $sum (export "sum_array") (param i32 i32) (result i32)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -16,18 +15,18 @@ pytestmark = pytest.mark.e2e
 # this machine; the python baseline is checked below)
 WASM_RUNTIMES = ("wasmtime", "wasmtime-raw", "wasmer-cranelift", "wasmer-singlepass", "pywasm3",
                  "pywasm")
-CALL_TIMEOUT = 4
 
 
 @pytest.mark.parametrize("bad", CORPUS, ids=lambda b: b.name)
 def test_bad_guest_is_reported_specifically_and_the_run_goes_on(bad: BadGuest, tmp_path: Path
                                                                 ) -> None:
     module = bad.build(tmp_path)
-    started = time.monotonic()
+    timeout = () if bad.call_timeout is None else ("--call-timeout", f"{bad.call_timeout:g}")
+    # the subprocess timeout only keeps a hang from blocking the suite: no time limit is a check
     proc = run_cli("--runtime", ",".join((*WASM_RUNTIMES, "python")), "--scenario",
                    ",".join(bad.scenarios), "--guest", f"article={module}", "--max-bytes", "64",
-                   "--debug-single-value", "--call-timeout", str(CALL_TIMEOUT), "--no-report",
-                   "--results-dir", str(tmp_path / "results"), timeout=600)
+                   "--debug-single-value", *timeout, "--no-report",
+                   "--results-dir", str(tmp_path / "results"), timeout=3600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     _, manifest = only_run(tmp_path / "results")
@@ -44,4 +43,3 @@ def test_bad_guest_is_reported_specifically_and_the_run_goes_on(bad: BadGuest, t
     for scenario in bad.scenarios:
         for bench in cells["python"][scenario]["benchmarks"].values():
             assert bench["status"] == "invalid"
-    assert time.monotonic() - started < 300

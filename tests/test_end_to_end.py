@@ -50,7 +50,7 @@ def full_run(tmp_path_factory: pytest.TempPathFactory
         mp.setenv(generated.SIZES_ENV, "1024")
         proc = run_cli("--runtime", "all", "--debug-single-value", "--max-bytes", "1024",
                        "--module-sizes", "1K", "--results-dir", str(results),
-                       timeout=2400)  # every runtime x scenario: minutes, more on a busy host
+                       timeout=7200)  # a hang guard only: minutes, many more on a busy host
         assert proc.returncode == 0, proc.stdout + proc.stderr
         run_dir, manifest = only_run(results)
         yield run_dir, manifest, proc.stdout
@@ -263,8 +263,8 @@ def test_every_runtime_breaks_down_into_layers_that_sum_to_its_total(
 def test_misbehaving_runtimes_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
     proc = run_cli("--runtime", "wrong-answer,crashes,hangs,python", "--scenario",
                    "no_op,add_numbers,reverse_string", "--max-bytes", "64", "--no-provision",
-                   "--debug-single-value", "--call-timeout", "3", "--results-dir", str(tmp_path),
-                   env={"WASM_INTEROP_RUNTIMES": fakes.REGISTRATION}, timeout=600)
+                   "--debug-single-value", "--call-timeout", "30", "--results-dir", str(tmp_path),
+                   env={"WASM_INTEROP_RUNTIMES": fakes.REGISTRATION}, timeout=3600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     run_dir, manifest = only_run(tmp_path)
     cells = {e["runtime"]: e["scenarios"] for e in manifest["runtimes"].values()}
@@ -286,7 +286,8 @@ def test_misbehaving_runtimes_are_recorded_and_the_run_goes_on(tmp_path: Path) -
     assert cells["crashes"]["add_numbers"]["status"] == "ok"  # the run went on
 
     hung = cells["hangs"]["add_numbers"]["benchmarks"]["add_numbers"]
-    assert hung["status"] == "timeout" and "--call-timeout=3s" in hung["detail"]
+    # generous: only the hanging call may reach it, however slow or busy the machine
+    assert hung["status"] == "timeout" and "--call-timeout=30s" in hung["detail"]
     assert cells["hangs"]["reverse_string"]["status"] == "ok"
     assert all(s["status"] == "ok" for s in cells["python"].values())
 

@@ -29,15 +29,37 @@ def _start(results: Path) -> subprocess.Popen[str]:
                             text=True, env=hosts.child_env(), cwd=hosts.PROJECT_ROOT)
 
 
+def _finished(run_dir: Path) -> set[str]:
+    data = json.loads((run_dir / "manifest.json").read_text())
+    return {s for e in data["runtimes"].values() for s in e["scenarios"]}
+
+
+# Only keeps a hung run from blocking the suite: waiting is by events, never by a clock.
+HANG_GUARD = 1800
+
+
 def _wait_for_first_cell(results: Path, proc: subprocess.Popen[str]) -> Path:
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + HANG_GUARD
     while time.monotonic() < deadline and proc.poll() is None:
         for manifest in results.glob("*/manifest.json"):
-            data = json.loads(manifest.read_text())
-            if any(e["scenarios"] for e in data["runtimes"].values()):
+            if _finished(manifest.parent):
                 return manifest.parent
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise AssertionError("the run never finished a first scenario")
+
+
+def _wait_for_a_worker_of_a_later_cell(run_dir: Path, proc: subprocess.Popen[str]) -> None:
+    """Return once a benchmark worker process of a scenario not yet finished is running (each
+    of its values lasts at least --min-time, so the signal lands in the middle of that cell)."""
+    deadline = time.monotonic() + HANG_GUARD
+    while time.monotonic() < deadline and proc.poll() is None:
+        finished = _finished(run_dir)
+        for events in (run_dir / "parts").rglob("*.events.jsonl"):
+            scenario = events.name.split(".")[0]
+            if scenario not in finished and '"event": "worker"' in events.read_text():
+                return
+        time.sleep(0.05)
+    raise AssertionError("no benchmark worker of a later scenario was seen running")
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -45,9 +67,9 @@ def test_interrupt_keeps_results_and_resume_finishes(tmp_path: Path, sig: int, c
                                                      ) -> None:
     proc = _start(tmp_path)
     run_dir = _wait_for_first_cell(tmp_path, proc)
-    time.sleep(1.0)  # land in the middle of a cell, with benchmark processes running
+    _wait_for_a_worker_of_a_later_cell(run_dir, proc)  # benchmark processes are running
     proc.send_signal(sig)
-    out, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=HANG_GUARD)
     assert proc.returncode == code, out + err
     assert "--resume" in err and "Traceback" not in err
 

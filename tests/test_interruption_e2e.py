@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +17,18 @@ pytestmark = pytest.mark.e2e
 
 SCENARIOS = "interrupt_latency,interrupt_overhead,recovery"
 WASMER = ("wasmer-cranelift", "wasmer-singlepass")
+# Only fib in BAD_COMPUTE never returns; every other call of that run ends (some start a guest
+# process), so the timeout is generous: the outcome must not depend on the machine's speed.
+CALL_TIMEOUT = 30
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], dict[str, Any]]:
     results = tmp_path_factory.mktemp("results")
-    started = time.monotonic()
+    # the subprocess timeout only keeps a hang from blocking the suite: no time limit is a check
     proc = run_cli("--runtime", "all", "--scenario", SCENARIOS, "--debug-single-value",
-                   "--results-dir", str(results), timeout=900)
+                   "--results-dir", str(results), timeout=3600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert time.monotonic() - started < 900
     run_dir, manifest = only_run(results)
     assert manifest["summaries"] == {"interruption": "interruption.json"}
     return run_dir, manifest, json.loads((run_dir / "interruption.json").read_text())
@@ -128,18 +129,17 @@ def _expected_for_bad_compute(runtime: str, name: str) -> tuple[str, str]:
     if name.startswith("interrupt_latency/kill/"):
         return "invalid", "not ended by SIGKILL: the call answered '= None'"
     if "/fib/" in name:  # every fib call loops forever: the watchdog ends it
-        return "timeout", "--call-timeout=2s"
+        return "timeout", f"a call ran past --call-timeout={CALL_TIMEOUT}s"
     return "invalid", "wrong answer: got 0, expected "
 
 
 def test_a_guest_that_misbehaves_is_refused_or_stopped_never_timed(tmp_path: Path) -> None:
     module = tmp_path / "compute.wasm"
     module.write_bytes(wat(BAD_COMPUTE))
-    started = time.monotonic()
     proc = run_cli("--runtime", "wasmtime,wasmer-cranelift", "--scenario",
                    "interrupt_latency,interrupt_overhead", "--guest", f"compute={module}",
-                   "--debug-single-value", "--call-timeout", "2",
-                   "--results-dir", str(tmp_path / "results"), timeout=600)
+                   "--debug-single-value", "--call-timeout", str(CALL_TIMEOUT),
+                   "--results-dir", str(tmp_path / "results"), timeout=3600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     _, manifest = only_run(tmp_path / "results")
     for entry in manifest["runtimes"].values():
@@ -149,4 +149,3 @@ def test_a_guest_that_misbehaves_is_refused_or_stopped_never_timed(tmp_path: Pat
                 assert bench["status"] == status and words in bench["detail"], \
                     (entry["runtime"], name, bench)
     assert len(manifest["runtimes"]) == 2
-    assert time.monotonic() - started < 400

@@ -16,6 +16,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Flags that work headless on a root container without a display, a bus or a network.
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# playwright gives up after 30 s by default (launch, load, screenshot); only a hang may stop
+# the test, not a slow or busy machine
+HANG_GUARD_MS = 600_000
 
 
 def screenshot(index: Path, out: Path, width: int = 1300) -> list[str]:
@@ -24,9 +27,11 @@ def screenshot(index: Path, out: Path, width: int = 1300) -> list[str]:
 
     problems: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS,
+                                     timeout=HANG_GUARD_MS)
         try:
             page = browser.new_page(viewport={"width": width, "height": 900})
+            page.set_default_timeout(HANG_GUARD_MS)
             page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}"))
             page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
             page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))

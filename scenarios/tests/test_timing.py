@@ -7,6 +7,27 @@ import pytest
 from scenarios.timing import compile_workload, refreshed
 
 
+class _Clock:
+    """Stands in for ``time.perf_counter``: it moves only when a test says, so what the timer
+    counted is exact, however fast or busy the machine."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> _Clock:
+    fake = _Clock()
+    monkeypatch.setattr(time, "perf_counter", fake)  # compile_workload's timer
+    return fake
+
+
 def test_once_runs_the_statement_once_and_returns_the_result() -> None:
     calls: list[int] = []
     once, _ = compile_workload("r = f(a)", {"f": lambda x: calls.append(x) or x * 2, "a": 21},
@@ -65,13 +86,15 @@ def test_refreshed_runs_chunks_with_fresh_names_outside_the_timer() -> None:
         refreshed(timed, dict, every=0)
 
 
-def test_refresh_time_is_not_counted() -> None:
+def test_refresh_time_is_not_counted(clock: _Clock) -> None:
     def slow_refresh() -> dict[str, int]:
-        time.sleep(0.05)
+        clock.advance(50.0)
         return {}
 
-    _, timed = compile_workload("pass", {}, "None", inner_loops=1)
-    assert refreshed(timed, slow_refresh, every=1)(4) < 0.1  # 0.2 s were spent refreshing
+    _, timed = compile_workload("tick()", {"tick": lambda: clock.advance(1.0)}, "None",
+                                inner_loops=1)
+    # the four 1 s statements; not the 200 s spent refreshing
+    assert refreshed(timed, slow_refresh, every=1)(4) == 4.0
 
 
 def test_last_is_the_result_after_the_last_timed_statement() -> None:
@@ -81,14 +104,20 @@ def test_last_is_the_result_after_the_last_timed_statement() -> None:
     assert timed.last() == 9  # type: ignore[attr-defined]
 
 
-def test_before_each_runs_untimed_before_every_statement() -> None:
+def test_before_each_runs_untimed_before_every_statement(clock: _Clock) -> None:
     log: list[str] = []
+
+    def f(x: int) -> int:
+        clock.advance(1.0)
+        log.append(f"f{x}")
+        return x
+
     once, timed = compile_workload(
-        "r = f(x)", {"f": lambda x: log.append(f"f{x}") or x, "s": lambda: log.append("s") or 1,
-                     "slow": lambda: time.sleep(0.02)},
+        "r = f(x)", {"f": f, "s": lambda: log.append("s") or 1,
+                     "slow": lambda: clock.advance(20.0)},
         "r", inner_loops=2, before_each="x = s(); slow()")
     assert once() == 1 and log == ["s", "f1"]
     log.clear()
     elapsed = timed(3)
     assert log == ["s", "f1"] * 6
-    assert elapsed < 0.06  # the six untimed 20 ms sleeps (120 ms) are not in it
+    assert elapsed == 6.0  # the six 1 s statements; the six untimed 20 s (120 s) are not in it
