@@ -22,7 +22,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pyperf
 
@@ -312,9 +312,9 @@ def _run_workers(runner: pyperf.Runner, args: Any, benches: list[Benchmark],
 
 def _measure_all(runner: pyperf.Runner, args: Any, scenario: str, benches: list[Benchmark],
                  settings: dict[str, dict[str, int | float]], runtime: Runtime,
-                 session: Session, events: EventLog, watchdog_path: str | None) -> int:
+                 session: Session, events: EventLog, watchdog_path: str | None) -> NoReturn:
     """In a worker process: one pyperf run of every benchmark, in turn, each with its own
-    loops, warm-ups, values and minimum time; written as one pyperf file."""
+    loops, warm-ups, values and minimum time; written as one pyperf file, then exit 0."""
     from pyperf._worker import WorkerProcessTask
 
     runner._cpu_affinity()
@@ -337,7 +337,12 @@ def _measure_all(runner: pyperf.Runner, args: Any, scenario: str, benches: list[
             task.loops = int(own["loops"])
             timed.append(pyperf.Benchmark((task.create_run(),)))
     pyperf.BenchmarkSuite(timed).dump(args.batch_output)
-    return 0
+    # The runs are safe on disk. Leave without the interpreter's teardown: a binding's
+    # finalizers (wasmtime's WASI output callbacks, say) calling into a dying interpreter can
+    # abort the process, which would be recorded as a crash of the last benchmark.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def main() -> int:
