@@ -28,6 +28,11 @@ SECONDS_PER_MODULE_BYTE = 1.5e-6  # a cold compile, about 1.5 s per MiB (loops=1
 ONE_OPERATION_S = 0.05  # any other operation timed once per value (loops=1), a guess
 
 
+def capabilities(info: dict[str, Any]) -> set[Capability]:
+    """What a runtime can do, as its probe recorded it (a plan entry's ``info``)."""
+    return {Capability(c) for c in info.get("capabilities", [])}
+
+
 @dataclass(frozen=True)
 class Cell:
     runtime: str
@@ -102,7 +107,7 @@ class Plan:
               max_bytes: int | None, pyperf_args: Sequence[str]) -> Plan:
         cells = []
         for runtime, interpreter, info in pairs:
-            has = {Capability(c) for c in info.get("capabilities", [])}
+            has = capabilities(info)
             for sc in scenarios:
                 benches = sc.benchmarks(max_bytes, profile.headline_only)
                 declined = not sc.requires <= has

@@ -29,7 +29,6 @@ from typing import Any, NoReturn
 import guest
 import runtimes
 from guest import GuestError, generated
-from runtimes.base import Capability
 from scenarios import catalog, cell, declared, hosts, profiles, progress, results
 from scenarios.cell import CellSpec, declined, run_cell, tally
 from scenarios.declared import Declaration
@@ -516,7 +515,7 @@ def _run_and_record(spec: CellSpec, sc: catalog.Scenario, run_dir: Path, part_di
     started = time.monotonic()
     benches = sc.benchmarks(spec.max_bytes, profiles.get(spec.profile).headline_only)
     names = [b.name for b in benches]
-    missing = sc.requires - {Capability(c) for c in entry["info"].get("capabilities", [])}
+    missing = sc.requires - progress.capabilities(entry["info"])
     if missing:  # known from the probe: no process needed to say so
         res = declined(names, f"needs {', '.join(sorted(c.value for c in missing))}")
     else:
