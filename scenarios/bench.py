@@ -145,6 +145,8 @@ def _forward(cmd: list[str], args: Any) -> None:
         cmd.extend(["--max-bytes", str(args.max_bytes)])
     if args.events:
         cmd.extend(["--events", args.events])
+    if args.shared:
+        cmd.extend(["--shared", args.shared])
     for item in args.guest:
         cmd.extend(["--guest", item])
 
@@ -270,7 +272,7 @@ def _run_workers(runner: pyperf.Runner, args: Any, benches: list[Benchmark],
     from pyperf._utils import create_environ
 
     merged: pyperf.BenchmarkSuite | None = None
-    out_dir = Path(tempfile.mkdtemp(prefix=".workers-", dir=Path(args.output or ".").parent))
+    out_dir = Path(tempfile.mkdtemp(prefix=".workers-", dir=_work_dir(args)))
     try:
         for i in range(max(int(settings[b.name]["processes"]) for b in benches)):
             wanted = [b for b in benches if settings[b.name]["processes"] > i]
@@ -365,6 +367,7 @@ def main() -> int:
                         help="a declared scenario (scenarios.declared.Declaration as JSON)")
     parser.add_argument("--batch-output", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--batch-settings", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--shared", default=None, help=argparse.SUPPRESS)  # see Session
     args = runner.parse_args()
     for item in args.guest:
         name, _, path = item.partition("=")
@@ -390,55 +393,76 @@ def main() -> int:
         runner.metadata[f"guest_{name}_sha256"] = guest.get(name).sha256
     runner.metadata.update(scenario.metadata)
     runner.metadata["profile"] = args.run_profile
-    session = Session(runtime)
+    if args.worker:
+        return _worker(runner, args, scenario, runtime, events, watchdog_path)
+    with tempfile.TemporaryDirectory(prefix=".shared-", dir=_work_dir(args)) as shared:
+        args.shared = shared
+        return _main(runner, args, scenario, runtime, events, watchdog_path, explicit)
+
+
+def _work_dir(args: Any) -> Path:
+    """Where a cell's temporary files go: beside its pyperf file (on the results' disk)."""
+    return Path(args.output or ".").parent
+
+
+def _worker(runner: pyperf.Runner, args: Any, scenario: catalog.Scenario, runtime: Runtime,
+            events: EventLog, watchdog_path: str | None) -> NoReturn:
+    """One of the processes ``_run_workers`` starts: every benchmark asked for, in turn."""
+    session = Session(runtime, Path(args.shared) if args.shared else None)
+    return _measure_all(runner, args, scenario.name, _selected(scenario, args),
+                        _load_settings(args), runtime, session, events, watchdog_path)
+
+
+def _main(runner: pyperf.Runner, args: Any, scenario: catalog.Scenario, runtime: Runtime,
+          events: EventLog, watchdog_path: str | None, explicit: dict[str, float]) -> int:
+    """The cell's main process: validate and calibrate every benchmark, then time the valid
+    ones in fresh worker processes."""
+    session = Session(runtime, Path(args.shared))
     benches = _selected(scenario, args)
     settings: dict[str, dict[str, int | float]] = {}  # per benchmark, in the main process
 
-    if not args.worker:
-        events.emit("begin", info=info.as_metadata(), benchmarks=[b.name for b in benches])
-        if not runtime.supports(scenario.requires):
-            missing = sorted(c.value for c in scenario.requires - runtime.capabilities)
-            events.emit("unsupported", reason=f"needs {', '.join(missing)}")
-            return 0
-        problem = scenario.export_problem()
-        passed = []
-        for bench in benches:
-            if not runtime.supports(bench.requires):
-                missing = sorted(c.value for c in bench.requires - runtime.capabilities)
-                events.emit("not_supported", benchmark=bench.name,
-                            detail=f"needs {', '.join(missing)}")
+    events.emit("begin", info=runtime.info.as_metadata(),
+                benchmarks=[b.name for b in benches])
+    if not runtime.supports(scenario.requires):
+        missing = sorted(c.value for c in scenario.requires - runtime.capabilities)
+        events.emit("unsupported", reason=f"needs {', '.join(missing)}")
+        return 0
+    problem = scenario.export_problem()
+    passed = []
+    for bench in benches:
+        if not runtime.supports(bench.requires):
+            missing = sorted(c.value for c in bench.requires - runtime.capabilities)
+            events.emit("not_supported", benchmark=bench.name,
+                        detail=f"needs {', '.join(missing)}")
+            continue
+        # the bytes one statement handles: a guest-side loop repeats its payload
+        refusal = runtime.refuses_payload(bench.payload_bytes * bench.ops_per_statement)
+        if refusal:
+            events.emit("not_supported", benchmark=bench.name, detail=refusal)
+            continue
+        if problem:
+            events.emit("invalid", benchmark=bench.name, detail=problem)
+            continue
+        events.emit("validate", benchmark=bench.name)
+        facts: dict[str, Any] = {}
+        own = {k: v for k, v in bench.defaults.items() if k not in explicit}
+        with watchdog(args.call_timeout, watchdog_path):
+            try:
+                _, timed, _ = check(runtime, bench, session, facts)
+                if not (own.get("loops") or args.loops):
+                    own["loops"] = calibrate(timed, own.get("min_time", args.min_time))
+            except ValidationError as exc:
+                events.emit("invalid", benchmark=bench.name, detail=str(exc))
                 continue
-            # the bytes one statement handles: a guest-side loop repeats its payload
-            refusal = runtime.refuses_payload(bench.payload_bytes * bench.ops_per_statement)
-            if refusal:
-                events.emit("not_supported", benchmark=bench.name, detail=refusal)
+            except NotSupported as exc:
+                events.emit("not_supported", benchmark=bench.name, detail=str(exc))
                 continue
-            if problem:
-                events.emit("invalid", benchmark=bench.name, detail=problem)
-                continue
-            events.emit("validate", benchmark=bench.name)
-            facts: dict[str, Any] = {}
-            own = {k: v for k, v in bench.defaults.items() if k not in explicit}
-            with watchdog(args.call_timeout, watchdog_path):
-                try:
-                    _, timed, _ = check(runtime, bench, session, facts)
-                    if not (own.get("loops") or args.loops):
-                        own["loops"] = calibrate(timed, own.get("min_time", args.min_time))
-                except ValidationError as exc:
-                    events.emit("invalid", benchmark=bench.name, detail=str(exc))
-                    continue
-                except NotSupported as exc:
-                    events.emit("not_supported", benchmark=bench.name, detail=str(exc))
-                    continue
-            events.emit("valid", benchmark=bench.name, **({"facts": facts} if facts else {}))
-            settings[bench.name] = own
-            passed.append(bench)
-        benches = passed
-        args.benchmarks = ",".join(b.name for b in benches)  # workers time only these
+        events.emit("valid", benchmark=bench.name, **({"facts": facts} if facts else {}))
+        settings[bench.name] = own
+        passed.append(bench)
+    benches = passed
+    args.benchmarks = ",".join(b.name for b in benches)  # workers time only these
 
-    if args.worker:  # one of the processes started below: every benchmark asked for, in turn
-        return _measure_all(runner, args, scenario.name, benches, _load_settings(args),
-                            runtime, session, events, watchdog_path)
     for bench in benches:  # the settings each benchmark's runs are made with, recorded
         settings[bench.name] = _resolved(runner.args, settings[bench.name])
     return _run_workers(runner, args, benches, settings, events)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import difflib
 import hashlib
 import importlib
+import os
 import pkgutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,10 +97,18 @@ def describe_mismatch(got: Any, expected: Any) -> str:
 
 
 class Session:
-    """One runtime in one process: compiles each module once, hands out fresh instances."""
+    """One runtime in one process: compiles each module once, hands out fresh instances.
 
-    def __init__(self, runtime: Runtime) -> None:
+    ``shared`` is a folder the processes of one cell (its main process and its workers, the
+    same runtime and engine configuration) share, for untimed preparation that is the same in
+    every process and costs seconds: a multi-megabyte module's compiled artifact, say. The
+    first process to ask makes it; the others read it instead of compiling again.
+    """
+
+    def __init__(self, runtime: Runtime, shared: Path | None = None) -> None:
         self.runtime = runtime
+        self.shared = shared
+        self._private: tempfile.TemporaryDirectory[str] | None = None
         self._modules: dict[bytes, Any] = {}
         self._siblings: dict[Capability, Session] = {}
 
@@ -111,6 +121,27 @@ class Session:
         if key not in self._modules:
             self._modules[key] = self.runtime.compile(wasm)
         return self._modules[key]
+
+    def artifact(self, wasm: bytes) -> bytes:
+        """``wasm`` compiled and serialized (``Capability.SERIALIZE``), once per cell when the
+        session has a ``shared`` folder, else once per process."""
+        return self.made(f"{hashlib.sha256(wasm).hexdigest()}.artifact", lambda path: (
+            path.write_bytes(self.runtime.serialize(self.compiled(wasm))))).read_bytes()
+
+    def made(self, name: str, make: Callable[[Path], object]) -> Path:
+        """The file or folder ``name`` in the cell's shared folder, made by ``make(path)`` in
+        the first process that asks (written aside, then renamed into place: a reader never
+        sees half of it). Without a shared folder, made once in a private temporary one."""
+        if self.shared is None:
+            self._private = tempfile.TemporaryDirectory(prefix="wasm-interop-session-")
+            self.shared = Path(self._private.name)
+        path = self.shared / self.runtime.name / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            aside = path.with_name(f".{name}.{os.getpid()}")
+            make(aside)
+            os.replace(aside, path)
+        return path
 
     def instance(self, guest_name: str, imports: Imports | None = None) -> Instance:
         return self.runtime.instantiate(self.module(guest_name), imports)

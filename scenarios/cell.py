@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -284,6 +285,7 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path,
         before = len(names) - len(remaining)
         rc, stalled = spawn(cmd, Path(f"{stem}.log"), events_path, spec.call_timeout * 12 + 60,
                             progress and (lambda path, b=before: progress(b + settled(path))))
+        _remove_leftovers(part_dir)
         events = read_events(events_path)
         kinds = {e["event"] for e in events}
         if "unavailable" in kinds or rc == EXIT_UNAVAILABLE:
@@ -324,6 +326,13 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path,
     result.benchmarks = {n: result.benchmarks[n] for n in names}  # in the scenario's order
     result.settle()
     return result
+
+
+def _remove_leftovers(part_dir: Path) -> None:
+    """The temporary folders of a benchmark process killed before it could remove them
+    (its workers' files, its shared compiled artifacts: megabytes each)."""
+    for leftover in [*part_dir.glob(".workers-*"), *part_dir.glob(".shared-*")]:
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _worker_failure(events: list[dict[str, Any]]) -> str | None:

@@ -3,6 +3,8 @@ it needs and records which module it measured."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import runtimes
@@ -76,3 +78,33 @@ def test_the_startup_child_speaks_one_line(capsys: pytest.CaptureFixture[str]) -
     assert capsys.readouterr().out == "ready\n"
     assert startup.main(["nonsense"]) == 2
     assert "usage" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("small_modules")
+@pytest.mark.parametrize("name", [n for n in available()
+                                  if runtimes.get(n)().supports({Capability.SERIALIZE})])
+def test_a_cells_processes_compile_a_cache_benchmarks_module_once(
+        name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cell's main process leaves the compiled artifact (and the warm disk cache) in the
+    shared folder; a worker's session prepares every cache benchmark from them, compiling only
+    what it times, and still validates."""
+    runtime = runtimes.get(name)()
+    compiles: list[int] = []
+    real = runtime.compile
+    monkeypatch.setattr(runtime, "compile", lambda wasm: compiles.append(1) or real(wasm))
+    benches = {b.name.split("/")[1]: b for b in catalog.get("cache").benchmarks()
+               if runtime.supports(b.requires)}
+    for bench in benches.values():  # the main process: validates each one
+        check(runtime, bench, Session(runtime, tmp_path))
+    first = len(compiles)
+    assert list(tmp_path.glob(f"{name}/*.artifact"))
+    assert bool(list(tmp_path.glob(f"{name}/*.disk-cache/*"))) == ("disk_hit" in benches)
+    for mechanism, bench in benches.items():  # a worker: a new session on the same folder
+        before = len(compiles)
+        _, timed, recheck = check(runtime, bench, Session(runtime, tmp_path))
+        timed(1)
+        recheck()
+        # compile_each compiles to validate and once per value; a disk miss compiles inside
+        # with_disk_cache's engine (runtime.compile is that engine's own), others not at all
+        assert len(compiles) - before == (2 if mechanism == "compile_each" else 0), mechanism
+    assert first >= 2

@@ -225,28 +225,40 @@ def _files(folder: Path) -> int:
     return sum(1 for p in folder.rglob("*") if p.is_file())
 
 
-def _cache_compile_each(m: generated.GeneratedModule, rt: Runtime) -> Workload:
+def _cache_compile_each(m: generated.GeneratedModule, session: Session) -> Workload:
+    rt = session.runtime
     return Workload("r = run(c(w))", {"c": rt.compile, "w": m.wasm, "run": _run_entry(rt)},
                     result="r", expect=m.expected(X), validate_last=True)
 
 
-def _cache_reuse(m: generated.GeneratedModule, rt: Runtime) -> Workload:
-    return Workload("r = run(mod)", {"mod": rt.compile(m.wasm), "run": _run_entry(rt)},
+def _precompiled(m: generated.GeneratedModule, session: Session) -> Any:
+    """The module compiled: from the cell's shared artifact where the runtime can serialize
+    (one cold compile per cell instead of one per process), else compiled here."""
+    rt = session.runtime
+    if rt.supports({Capability.SERIALIZE}):
+        return rt.deserialize(session.artifact(m.wasm))
+    return rt.compile(m.wasm)
+
+
+def _cache_reuse(m: generated.GeneratedModule, session: Session) -> Workload:
+    rt = session.runtime
+    return Workload("r = run(mod)", {"mod": _precompiled(m, session), "run": _run_entry(rt)},
                     result="r", expect=m.expected(X), validate_last=True)
 
 
-def _cache_deserialize(m: generated.GeneratedModule, rt: Runtime) -> Workload:
-    blob = rt.serialize(rt.compile(m.wasm))
-    return Workload("r = run(d(blob))", {"d": rt.deserialize, "blob": blob,
+def _cache_deserialize(m: generated.GeneratedModule, session: Session) -> Workload:
+    rt = session.runtime
+    return Workload("r = run(d(blob))", {"d": rt.deserialize, "blob": session.artifact(m.wasm),
                                          "run": _run_entry(rt)},
                     result="r", expect=m.expected(X), validate_last=True)
 
 
-def _cache_deserialize_file(m: generated.GeneratedModule, rt: Runtime) -> Workload:
+def _cache_deserialize_file(m: generated.GeneratedModule, session: Session) -> Workload:
+    rt = session.runtime
     folders = _Folders()
     path = folders.root / "module.artifact"
     # Written once and never rewritten: wasmtime maps the file into live modules.
-    path.write_bytes(rt.serialize(rt.compile(m.wasm)))
+    path.write_bytes(session.artifact(m.wasm))
     return Workload("r = run(d(p))", {"d": rt.deserialize_file, "p": path,
                                       "run": _run_entry(rt), "keep": folders},
                     result="r", expect=m.expected(X), validate_last=True)
@@ -256,7 +268,8 @@ def _load(runtime: Runtime, wasm: bytes) -> int:
     return runtime.instantiate(runtime.compile(wasm)).export("run")(X)
 
 
-def _cache_disk_miss(m: generated.GeneratedModule, rt: Runtime) -> Workload:
+def _cache_disk_miss(m: generated.GeneratedModule, session: Session) -> Workload:
+    rt = session.runtime
     folders = _Folders()
     return Workload("r = load(e, w)", {"load": _load, "w": m.wasm, "keep": folders,
                                        "fresh": lambda: rt.with_disk_cache(folders.fresh())},
@@ -264,16 +277,21 @@ def _cache_disk_miss(m: generated.GeneratedModule, rt: Runtime) -> Workload:
                     validate_last=True)
 
 
-def _cache_disk_hit(m: generated.GeneratedModule, rt: Runtime) -> Workload:
+def _cache_disk_hit(m: generated.GeneratedModule, session: Session) -> Workload:
+    rt = session.runtime
+
+    def fill(folder: Path) -> None:  # the miss that fills the cache, once per cell
+        folder.mkdir()
+        _load(rt.with_disk_cache(folder), m.wasm)
+        if not _files(folder):
+            raise ValidationError(f"the on-disk cache stored nothing in {folder} on a miss: "
+                                  "every load will compile")
+
     folders = _Folders()
-    first = rt.with_disk_cache(folders.root)
-    before = _files(folders.root)
-    _load(first, m.wasm)  # the miss that fills the cache
-    if _files(folders.root) <= before:
-        raise ValidationError(f"the on-disk cache stored nothing in {folders.root} on a miss: "
-                              "every load will compile")
+    cache = folders.root / "cache"
+    shutil.copytree(session.made(f"{m.sha256}.disk-cache", fill), cache)
     return Workload("r = load(e, w)", {"load": _load, "w": m.wasm, "keep": folders,
-                                       "fresh": lambda: rt.with_disk_cache(folders.root)},
+                                       "fresh": lambda: rt.with_disk_cache(cache)},
                     result="r", expect=m.expected(X), before_each="e = fresh()",
                     validate_last=True)
 
@@ -281,7 +299,7 @@ def _cache_disk_hit(m: generated.GeneratedModule, rt: Runtime) -> Workload:
 # mechanism -> (prepare, capability needed, what it is). ``compile_each`` is the cold path the
 # others are measured against (``lifecycle_analysis.BASELINE``); ``disk_miss`` is a miss, not
 # judged.
-CACHE_MECHANISMS: dict[str, tuple[Callable[[generated.GeneratedModule, Runtime], Workload],
+CACHE_MECHANISMS: dict[str, tuple[Callable[[generated.GeneratedModule, Session], Workload],
                                   Capability | None, str]] = {
     "compile_each": (_cache_compile_each, None,
                      "compile + instantiate every time (the seed's mistake)"),
@@ -299,7 +317,7 @@ CACHE_MECHANISMS: dict[str, tuple[Callable[[generated.GeneratedModule, Runtime],
 
 def _cache(mechanism: str, size: int) -> Callable[[Session], Workload]:
     def prepare(session: Session) -> Workload:
-        return CACHE_MECHANISMS[mechanism][0](generated.module(size), session.runtime)
+        return CACHE_MECHANISMS[mechanism][0](generated.module(size), session)
     return prepare
 
 
