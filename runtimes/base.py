@@ -184,7 +184,7 @@ class Memory(ABC):
 
         ``api`` is ``read``/``write``; with ``view()``, ``memoryview`` takes a fresh view on
         every access and ``memoryview_cached`` one view now. Adapters add their binding's own
-        paths (names are shared across runtimes: see ``scenarios/workloads/memory.py``).
+        paths (names are shared across runtimes: see ``scenarios/families/interop/memory.py``).
         """
         paths = {"api": AccessPath(self.read, self.write, "the adapter's Memory.read/write")}
         try:

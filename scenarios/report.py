@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from scenarios import hosts
+from scenarios.orchestrate import hosts
 
 PROG = "python -m scenarios.report"
 DEFAULT_RESULTS = hosts.PROJECT_ROOT / "results"

@@ -4,7 +4,7 @@
     python -m scenarios.run --plan     # what a profile runs, and roughly how long
     python -m scenarios.run --list
 
-Each runtime and scenario runs in its own ``python -m scenarios.bench`` process tree, so a
+Each runtime and scenario runs in its own ``python -m scenarios.harness.bench`` process tree, so a
 runtime that crashes, hangs or answers wrongly costs only its own cell: it is recorded with
 the reason and the run goes on. Results land in a new folder under results/ (see
 ``scenarios.results``); the console ends with a status table and the folder's path.
@@ -29,9 +29,11 @@ from typing import Any, NoReturn
 import guest
 import runtimes
 from guest import GuestError, generated
-from scenarios import catalog, cell, declared, hosts, profiles, progress, results
-from scenarios.cell import CellSpec, declined, run_cell, tally
-from scenarios.declared import Declaration
+from scenarios import catalog, results
+from scenarios.catalog import declared, profiles
+from scenarios.catalog.declared import Declaration
+from scenarios.orchestrate import cell, hosts, progress
+from scenarios.orchestrate.cell import CellSpec, declined, run_cell, tally
 
 PROG = "python -m scenarios.run"
 DEFAULT_RESULTS = hosts.PROJECT_ROOT / "results"

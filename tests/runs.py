@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scenarios import hosts
+from scenarios.orchestrate import hosts
 from tests import fakes
 
 # Short but real: 3 worker processes x 3 values, so intervals exist (pyperf's --fast is 10x2).

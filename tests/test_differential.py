@@ -1,7 +1,7 @@
 """Differential correctness: random inputs through every available runtime == the reference.
 
 Payloads go from 0 bytes to 1 MiB of arbitrary bytes (not just text), arrays cover the whole
-i32 range so sums overflow; any disagreement with scenarios.reference is a failure.
+i32 range so sums overflow; any disagreement with scenarios.catalog.reference is a failure.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import guest
 import runtimes
 from runtimes.base import Capability, Instance
 from runtimes.conformance import available_runtime
-from scenarios import reference
+from scenarios.catalog import reference
 
 MIB = 1 << 20
 EDGES = [0, 1, 2, 3, 4095, 4096, 4097, 65535, 65536, 65537, MIB - 1, MIB]

@@ -14,8 +14,8 @@ import guest
 import runtimes
 from runtimes.base import Capability, HostFunction, Instance, NotSupported, Runtime
 from runtimes.conformance import available_runtime
-from scenarios import reference
-from scenarios.workloads.exchange import ARG_SHAPES
+from scenarios.catalog import reference
+from scenarios.families.interop.exchange import ARG_SHAPES
 
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])

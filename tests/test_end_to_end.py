@@ -15,9 +15,12 @@ import pytest
 
 import guest
 from guest import generated
-from scenarios import catalog, hosts
-from scenarios.analysis import interop, lifecycle
-from scenarios.reporting import breakdown, load
+from scenarios import catalog
+from scenarios.families.interop import figures as interop
+from scenarios.families.layers import figures as breakdown
+from scenarios.families.lifecycle import figures as lifecycle
+from scenarios.orchestrate import hosts
+from scenarios.reporting import load
 from tests import fakes
 
 pytestmark = pytest.mark.e2e

@@ -15,7 +15,7 @@ from typing import Any
 import pyperf
 import pytest
 
-from scenarios import hosts
+from scenarios.orchestrate import hosts
 from tests import fakes
 from tests.test_end_to_end import only_run, run_cli
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from scenarios import hosts
+from scenarios.orchestrate import hosts
 from tests.test_end_to_end import only_run, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -83,7 +83,7 @@ def test_interrupt_keeps_results_and_resume_finishes(tmp_path: Path, sig: int, c
     suite = pyperf.BenchmarkSuite.load(str(run_dir / entry["file"]))  # valid, not half-written
     assert set(finished) <= {b.split("/")[0] for b in suite.get_benchmark_names()}
     assert not list(run_dir.rglob("*.tmp"))
-    no_orphans = subprocess.run(["pgrep", "-f", f"scenarios.bench.*{run_dir}"],
+    no_orphans = subprocess.run(["pgrep", "-f", f"scenarios.harness.bench.*{run_dir}"],
                                 capture_output=True)
     assert no_orphans.returncode == 1, no_orphans.stdout  # no benchmark process left behind
 

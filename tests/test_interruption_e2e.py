@@ -10,7 +10,7 @@ import pyperf
 import pytest
 
 from runtimes.conformance import wat
-from scenarios.interruption_summary import mechanism_of
+from scenarios.families.interruption.figures import mechanism_of
 from tests.test_end_to_end import only_run, run_cli
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from scenarios.analysis import lifecycle
+from scenarios.families.lifecycle import figures as lifecycle
 from tests import fakes
 from tests.runs import MadeRun
 from tests.test_end_to_end import only_run, run_cli

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from scenarios import hosts
+from scenarios.orchestrate import hosts
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 

@@ -1,5 +1,5 @@
 """The report's breakdown section, on a small real run: what it shows is what
-``scenarios.reporting.breakdown`` computes from that run, and nothing is dropped silently."""
+``scenarios.families.layers.figures`` computes from that run, and nothing is dropped silently."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pandas as pd
 import pyperf
 import pytest
 
-from scenarios.reporting import breakdown, fmt, load, model, render, sections
+from scenarios.families.layers import figures as breakdown
+from scenarios.reporting import fmt, load, model, render, sections
 from scenarios.reporting.sections import Table
 from tests.runs import MadeRun, run_cli
 

@@ -14,8 +14,8 @@ import pyperf
 import pytest
 
 from scenarios import report as report_cli
+from scenarios.families.interruption import report as interruption
 from scenarios.reporting import fmt, load, model
-from scenarios.reporting.sections import interruption
 from tests.html_sections import Sections
 from tests.runs import make_run
 

@@ -12,10 +12,10 @@ import pandas as pd
 import pyperf
 import pytest
 
-from scenarios.analysis import lifecycle
+from scenarios.families.lifecycle import figures as lifecycle
+from scenarios.families.lifecycle import report as lifecycle_sections
 from scenarios.reporting import fmt, load, model, sections
 from scenarios.reporting.sections import Table
-from scenarios.reporting.sections import lifecycle as lifecycle_sections
 from tests.runs import SINGLE, MadeRun, make_run
 from tests.test_report import REPORT_LINE, Page
 

@@ -1,5 +1,5 @@
 """The two-way sections (callbacks, argument marshalling, memory paths) on a small real run:
-their numbers are what ``scenarios.analysis.interop`` computes from the same pyperf files, a
+their numbers are what ``scenarios.families.interop.figures`` computes from the same pyperf files, a
 cell that is invalid or not supported is its status word, the plots exist; a run without
 these scenarios has no such section.
 
@@ -17,9 +17,9 @@ import pandas as pd
 import pyperf
 import pytest
 
-from scenarios.analysis import interop
+from scenarios.families.interop import figures as interop
+from scenarios.families.interop.report import callback_label
 from scenarios.reporting import fmt, load, model, render
-from scenarios.reporting.sections.two_way import callback_label
 from tests.html_sections import Sections
 from tests.runs import FAKES, MadeRun, make_run
 

@@ -13,7 +13,7 @@ import runtimes
 from guest import build
 from runtimes.base import Capability
 from runtimes.wasm_binary import signature, summarize
-from scenarios import reference
+from scenarios.catalog import reference
 
 ARTICLE_EXPORTS = {"memory": "memory", "no_op": "func", "add_numbers": "func", "allocate": "func",
                    "deallocate": "func", "reverse_string_in_place": "func", "sum_array": "func"}

@@ -11,7 +11,7 @@ import guest
 import runtimes
 from runtimes.base import ExportNotFound, HostFunction, LinkError, Runtime, Trap
 from runtimes.conformance import wat
-from scenarios import hosts
+from scenarios.orchestrate import hosts
 
 OOB_WAT = """(module (memory (export "memory") 1)
   (func (export "peek") (param i32) (result i32) local.get 0 i32.load))"""

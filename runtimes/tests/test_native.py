@@ -21,7 +21,8 @@ from runtimes.native import (
     bind,
     exported_signatures,
 )
-from scenarios import hosts, reference
+from scenarios.catalog import reference
+from scenarios.orchestrate import hosts
 
 
 @pytest.fixture

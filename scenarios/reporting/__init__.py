@@ -8,7 +8,7 @@
     render.py    runs the sections, writes PNGs, CSVs and index.html
 
 The command-line entries are ``scenarios.report`` and ``scenarios.compare``. Nothing here is
-imported by ``scenarios.bench`` or pyperf's workers: pandas and matplotlib stay out of them.
+imported by ``scenarios.harness.bench`` or pyperf's workers: pandas and matplotlib stay out of them.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import guest
-from scenarios import catalog, cell, hosts, run
+from scenarios import catalog, run
+from scenarios.orchestrate import cell, hosts
 
 
 def _fails(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:

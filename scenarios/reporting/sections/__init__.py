@@ -105,7 +105,12 @@ def section(title: str, *, order: int = 50, scenarios: Iterable[str] = (),
 
 
 def discover() -> list[Section]:
-    """Import every module of this package (each registers its sections); return them sorted."""
-    for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        importlib.import_module(f"{__name__}.{mod.name}")
+    """Import every module of this package (the generic sections) and every family's
+    ``report`` module (each registers its sections); return them sorted."""
+    from scenarios import families
+
+    generic = [f"{__name__}.{m.name}"
+               for m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name)]
+    for name in [*generic, *families.report_modules()]:
+        importlib.import_module(name)
     return sorted(SECTIONS.values(), key=lambda s: (s.order, s.name))

@@ -20,10 +20,13 @@ import numpy as np
 from markupsafe import Markup
 
 from runtimes.base import Capability
-from scenarios import interruption_summary
-from scenarios.analysis import lifecycle as lifecycle_analysis
+from scenarios.families.interop import report as two_way
+from scenarios.families.interruption import figures as interruption_summary
+from scenarios.families.interruption import report as interruption_section
+from scenarios.families.layers.figures import NATIVE, PYTHON
+from scenarios.families.lifecycle import figures as lifecycle_analysis
+from scenarios.families.lifecycle import report as lifecycle_section
 from scenarios.reporting import fmt, render, stats
-from scenarios.reporting.breakdown import NATIVE, PYTHON
 from scenarios.reporting.load import NOT_RUN, NS, OK
 from scenarios.reporting.model import Report, is_missing
 from scenarios.reporting.sections import (
@@ -33,10 +36,7 @@ from scenarios.reporting.sections import (
     limits,
     payload_sweeps,
     section,
-    two_way,
 )
-from scenarios.reporting.sections import interruption as interruption_section
-from scenarios.reporting.sections import lifecycle as lifecycle_section
 
 KIB = 1024
 STRING = "reverse_string"

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from scenarios.families.layers.tests.test_figures import write_run
 from scenarios.reporting import load, model
-from scenarios.reporting.tests.test_breakdown import write_run
 
 
 def report_of(folder: Path, summaries: dict[str, Any] | None = None) -> model.Report:

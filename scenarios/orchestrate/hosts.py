@@ -1,0 +1,227 @@
+"""Interpreters that host runtimes: find them, provision one when a runtime needs it, plan a run.
+
+A runtime may only exist on some interpreters (wasmer-python has wheels up to CPython 3.10
+only). The orchestrator probes every candidate interpreter (``python -m runtimes.probe``),
+provisions a virtual environment under ``.venvs/`` from an installed CPython when a requested
+runtime is available nowhere yet, then plans: one interpreter for all runtimes when one can
+host them all (so they are compared on equal terms), otherwise each runtime on the first
+interpreter that has it; the python baseline runs on every interpreter used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import glob
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+VENVS = PROJECT_ROOT / ".venvs"
+BASELINE = "python"
+# Interpreters a venv can be provisioned from, newest first, for runtimes that need an older one.
+PROVISION_VERSIONS = ("3.10",)
+
+
+class HostError(Exception):
+    """An interpreter could not be probed or provisioned; the message says what to do."""
+
+
+@dataclass
+class Host:
+    """One interpreter and what it can run."""
+
+    python: str
+    label: str = ""
+    runtimes: dict[str, dict] = field(default_factory=dict)
+    problem: str = ""  # why this interpreter cannot run benchmarks at all
+
+    def has(self, runtime: str) -> bool:
+        return not self.problem and self.runtimes.get(runtime, {}).get("available", False)
+
+
+def child_env() -> dict[str, str]:
+    """Environment for probes and benchmarks: the project importable even when not installed."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def probe(python: str, names: list[str]) -> Host:
+    """Ask ``python`` which of ``names`` it can host (in a child: a binding may crash it)."""
+    # Importing the benchmark entry point checks the whole harness (pyperf and every module a
+    # benchmark process needs) is importable there, not just the adapters.
+    cmd = [python, "-c", "import scenarios.harness.bench, runtimes.probe as p, json, sys; "
+           "json.dump(p.probe(sys.argv[1:]), sys.stdout)", *names]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=child_env(),
+                              cwd=PROJECT_ROOT)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Host(python, problem=f"cannot run {python}: {exc}")
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+        return Host(python, problem=f"{python} cannot run the harness ({last})")
+    data = json.loads(proc.stdout)
+    return Host(data["executable"], data["interpreter"], data["runtimes"])
+
+
+def find_interpreter(version: str) -> str | None:
+    """An installed CPython ``version`` (e.g. "3.10"): on PATH or under pyenv."""
+    candidates = [shutil.which(f"python{version}")]
+    pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    candidates += sorted(glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"),
+                         reverse=True)
+    for cand in filter(None, candidates):
+        try:
+            ok = subprocess.run([cand, "-c", "import venv"], capture_output=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if ok.returncode == 0:  # a pyenv shim for an inactive version fails here
+            return cand
+    return None
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / "bin" / "python"
+
+
+def provisioned() -> list[str]:
+    """Interpreters of venvs this project provisioned earlier."""
+    return [str(venv_python(v)) for v in sorted(VENVS.glob("cpython-*"))
+            if venv_python(v).exists()]
+
+
+def _stamp() -> str:
+    """Identifies the dependency set a provisioned venv was built for."""
+    return hashlib.sha256((PROJECT_ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def stale(python: str) -> str | None:
+    """The version of a provisioned venv built for another pyproject.toml, if ``python`` is one."""
+    venv = Path(python).parent.parent
+    if venv.parent != VENVS or not venv.name.startswith("cpython-"):
+        return None
+    marker = venv / ".provisioned"
+    fresh = marker.exists() and marker.read_text().strip() == _stamp()
+    return None if fresh else venv.name.removeprefix("cpython-")
+
+
+@contextlib.contextmanager
+def _lock() -> Iterator[None]:
+    VENVS.mkdir(parents=True, exist_ok=True)
+    with open(VENVS / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
+def provision(version: str, log: Callable[[str], None]) -> str:
+    """Create ``.venvs/cpython-<version>`` with this project installed; return its python."""
+    base = find_interpreter(version)
+    if base is None:
+        raise HostError(f"no CPython {version} found on PATH or under pyenv; install one "
+                        f"(e.g. `pyenv install {version}`) or pass --python PATH")
+    venv = VENVS / f"cpython-{version}"
+    stamp = _stamp()
+    with _lock():
+        marker = venv / ".provisioned"
+        if marker.exists() and marker.read_text().strip() == stamp:
+            return str(venv_python(venv))
+        fresh = not venv_python(venv).exists()
+        log(f"provisioning {venv.relative_to(PROJECT_ROOT)} from {base} (one-time: "
+            f"{'creates a venv and ' if fresh else ''}pip-installs this project's dependencies)")
+        started = time.monotonic()
+        logfile = VENVS / f"cpython-{version}.log"
+        steps = [[str(venv_python(venv)), "-m", "pip", "install", "--quiet",
+                  "--disable-pip-version-check", "-e", str(PROJECT_ROOT)]]
+        if fresh:
+            steps.insert(0, [base, "-m", "venv", str(venv)])
+        with open(logfile, "w") as out:
+            for step in steps:
+                if subprocess.run(step, stdout=out, stderr=subprocess.STDOUT).returncode != 0:
+                    raise HostError(f"provisioning {venv} failed at `{' '.join(step[:4])} ...`; "
+                                    f"see {logfile}")
+        marker.write_text(stamp + "\n")
+        log(f"provisioned {venv.relative_to(PROJECT_ROOT)} in {time.monotonic() - started:.0f} s")
+    return str(venv_python(venv))
+
+
+def discover(names: list[str], extra: list[str], allow_provision: bool,
+             log: Callable[[str], None]) -> list[Host]:
+    """Probe this interpreter, ``extra`` ones and provisioned venvs; provision if still needed."""
+    seen: set[str] = set()
+    hosts: list[Host] = []
+    for python in [sys.executable, *extra, *provisioned()]:
+        version = stale(python)
+        if version and allow_provision:  # built for older dependencies: bring it up to date
+            try:
+                python = provision(version, log)
+            except HostError as exc:
+                log(f"note: {exc}")
+        host = probe(python, names)
+        key = os.path.realpath(host.python)
+        if key not in seen:
+            seen.add(key)
+            hosts.append(host)
+    missing = [n for n in names if not any(h.has(n) for h in hosts)]
+    if missing and allow_provision:
+        for version in PROVISION_VERSIONS:
+            if any(h.label.startswith(f"cpython-{version}.") and not h.problem for h in hosts):
+                continue
+            try:
+                python = provision(version, log)
+            except HostError as exc:
+                log(f"note: {exc}")
+                continue
+            hosts.append(probe(python, names))
+    return hosts
+
+
+@dataclass(frozen=True)
+class Assignment:
+    runtime: str
+    host: Host
+
+    @property
+    def key(self) -> str:
+        """``wasmtime@cpython-3.10.13``: names the result file of this pair."""
+        return f"{self.runtime}@{self.host.label}"
+
+
+def plan(names: list[str], hosts: list[Host], every_interpreter: bool = False
+         ) -> tuple[list[Assignment], dict[str, str]]:
+    """Pair runtimes with interpreters; return the pairs and, per runtime left out, why."""
+    usable = [h for h in hosts if not h.problem]
+    runnable = [n for n in names if any(h.has(n) for h in usable)]
+    pairs: list[Assignment] = []
+    if every_interpreter:
+        pairs = [Assignment(n, h) for h in usable for n in runnable if h.has(n)]
+    else:
+        common = [h for h in usable if all(h.has(n) for n in runnable)]
+        if common:
+            pairs = [Assignment(n, common[0]) for n in runnable]
+        else:
+            for n in runnable:
+                best = max((h for h in usable if h.has(n)),
+                           key=lambda h: sum(h.has(m) for m in runnable))
+                pairs.append(Assignment(n, best))
+        used = {a.host.python: a.host for a in pairs}
+        if BASELINE in names:
+            have = {a.host.python for a in pairs if a.runtime == BASELINE}
+            pairs += [Assignment(BASELINE, h) for p, h in used.items()
+                      if p not in have and h.has(BASELINE)]
+    used = [h for h in hosts if any(a.host is h for a in pairs)] or hosts
+    skipped = {}
+    for n in names:
+        if n not in runnable:
+            reasons = [f"{h.label or h.python}: {h.problem or h.runtimes.get(n, {}).get('reason')}"
+                       for h in used]
+            skipped[n] = "; ".join(reasons) or "no interpreter found"
+    return pairs, skipped
