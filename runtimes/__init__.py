@@ -14,7 +14,7 @@ import importlib
 import os
 from importlib import metadata
 
-from runtimes.base import Runtime
+from runtimes.base import Role, Runtime
 
 ENTRY_POINT_GROUP = "wasm_interop.runtimes"
 # Without packaging: WASM_INTEROP_RUNTIMES="name=module:Class,..." (the module must be importable).
@@ -66,3 +66,8 @@ def get(name: str) -> type[Runtime]:
         raise UnknownRuntime(f"runtime {name!r} is registered as {registered[name]!r}, "
                              "which is not a Runtime subclass with that name")
     return cls
+
+
+def with_role(role: Role) -> str | None:
+    """The name of the built-in runtime that plays ``role`` (plugins play none)."""
+    return next((name for name in BUILTIN if get(name).role is role), None)

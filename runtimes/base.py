@@ -41,6 +41,18 @@ class Capability(str, enum.Enum):
     FUEL = "fuel"  # a budget: the guest traps once it has executed that much work
 
 
+class Role(str, enum.Enum):
+    """What a runtime is to the others, beyond a row of its own: a reference they are read
+    against (the report's layer breakdown and scorecard, the planner's interpreters)."""
+
+    # The guest's work in plain Python: what a call into any engine is compared with, run on
+    # every interpreter the run uses.
+    BASELINE = "baseline"
+    # The guest's source built as native code behind the cheapest FFI: the least a call from
+    # Python into compiled code can cost.
+    FLOOR = "floor"
+
+
 @dataclass(frozen=True)
 class HostFunction:
     """A Python callable offered to the guest as an import, with its wasm signature."""
@@ -340,6 +352,7 @@ class Runtime(ABC):
     # whose payload exceeds it are reported "not supported" with ``payload_limit_reason``.
     max_payload_bytes: ClassVar[int | None] = None
     payload_limit_reason: ClassVar[str] = ""
+    role: ClassVar[Role | None] = None
 
     _availability: ClassVar[Availability | None] = None
 

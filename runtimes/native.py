@@ -44,6 +44,7 @@ from runtimes.base import (
     LinkError,
     Memory,
     NotSupported,
+    Role,
     Runtime,
     RuntimeInfo,
 )
@@ -178,6 +179,7 @@ class NativeInstance(Instance):
 
 class Native(Runtime):
     name = "native"
+    role = Role.FLOOR
     summary = ("the guest's Rust source built as a native shared library, called through "
                "ctypes: the Python-to-native floor for identical code")
     capabilities = frozenset({Capability.MEMORY})

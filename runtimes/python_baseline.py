@@ -28,6 +28,7 @@ from runtimes.base import (
     Instance,
     LinkError,
     Memory,
+    Role,
     Runtime,
     RuntimeInfo,
 )
@@ -285,6 +286,7 @@ class PythonInstance(Instance):
 
 class PythonBaseline(Runtime):
     name = "python"
+    role = Role.BASELINE
     summary = "the guest's exports in plain Python over a bytearray (host-language baseline)"
     capabilities = frozenset({Capability.MEMORY, Capability.ISOLATED_MEMORY,
                               Capability.HOST_IMPORTS})

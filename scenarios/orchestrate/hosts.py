@@ -24,9 +24,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import runtimes
+from runtimes.base import Role
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 VENVS = PROJECT_ROOT / ".venvs"
-BASELINE = "python"
 # Interpreters a venv can be provisioned from, newest first, for runtimes that need an older one.
 PROVISION_VERSIONS = ("3.10",)
 
@@ -213,10 +215,11 @@ def plan(names: list[str], hosts: list[Host], every_interpreter: bool = False
                            key=lambda h: sum(h.has(m) for m in runnable))
                 pairs.append(Assignment(n, best))
         used = {a.host.python: a.host for a in pairs}
-        if BASELINE in names:
-            have = {a.host.python for a in pairs if a.runtime == BASELINE}
-            pairs += [Assignment(BASELINE, h) for p, h in used.items()
-                      if p not in have and h.has(BASELINE)]
+        baseline = runtimes.with_role(Role.BASELINE)  # runs on every interpreter used
+        if baseline in names:
+            have = {a.host.python for a in pairs if a.runtime == baseline}
+            pairs += [Assignment(baseline, h) for p, h in used.items()
+                      if p not in have and h.has(baseline)]
     used = [h for h in hosts if any(a.host is h for a in pairs)] or hosts
     skipped = {}
     for n in names:

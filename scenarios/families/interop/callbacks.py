@@ -23,7 +23,7 @@ from scenarios.catalog import Benchmark, Scenario, Session, Workload, named, ref
 GUEST = "callbacks"
 N_CALLS = 1000  # callbacks per guest call: the entry call is amortised and subtracted anyway
 LOG_SIZES = (16, 1024)
-BASELINE = "host_call/none"
+NO_IMPORT = "host_call/none"
 
 
 class Host:
@@ -88,13 +88,13 @@ def _bench(name: str, prepare: Any, host_import: str, bytes_per_callback: int = 
     return Benchmark(name, "host_call", prepare, bytes_per_callback * N_CALLS, GUEST,
                      inner_loops=1,
                      metadata={"n_calls": N_CALLS, "host_import": host_import,
-                               "baseline_benchmark": BASELINE,
+                               "baseline_benchmark": NO_IMPORT,
                                "bytes_per_callback": bytes_per_callback})
 
 
 def _benchmarks() -> list[Benchmark]:
     return [
-        _bench(BASELINE, _loop("loop_no_import", 0), "none"),
+        _bench(NO_IMPORT, _loop("loop_no_import", 0), "none"),
         _bench("host_call/noop", _loop("loop_noop_import", N_CALLS), "noop"),
         _bench("host_call/add", _loop("loop_add_import", N_CALLS), "add"),
         *(_bench(f"host_call/log/{n}", _log(n), "log", n) for n in LOG_SIZES),

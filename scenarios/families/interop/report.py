@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from scenarios.families.interop import figures as interop
-from scenarios.families.interop.callbacks import BASELINE as NO_IMPORT
+from scenarios.families.interop.callbacks import NO_IMPORT
 from scenarios.reporting import fmt, plots, stats
 from scenarios.reporting.model import Report, is_missing
 from scenarios.reporting.sections import Block, Figure, Table, Text, section

@@ -52,13 +52,17 @@ from pathlib import Path
 
 from scipy import stats
 
+import runtimes
+from runtimes.base import Role
 from scenarios.reporting import ReportError, load
 
 LOOP = "loop_overhead"
-PYTHON, NATIVE = "python", "native"
+# The runtimes the layers are measured against: plain Python, and native code behind ctypes.
+BASELINE = runtimes.with_role(Role.BASELINE)
+FFI_FLOOR = runtimes.with_role(Role.FLOOR)
 OPERATIONS = {"no_op": ("no_op", None, None),
               "reverse_string/1024": ("reverse_string/1024", "data_copy/1024", "guest_work/1024")}
-FLOOR = ("engine_floor/calls", "engine_floor/no_calls")
+ENGINE_FLOOR = ("engine_floor/calls", "engine_floor/no_calls")
 # The host_call scenario's loop with and without the import call, values per iteration.
 HOST_CALL = ("host_call/noop", "host_call/no_call")
 CONFIDENCE = 0.95
@@ -174,13 +178,13 @@ def _chain(run: Samples, runtime: str, interpreter: str) -> list[tuple[str, str 
     lowest_of = {target: rt for (rt, interp), target in run.lowest_path_of.items()
                  if interp == interpreter}
     own_target = run.lowest_path_of.get((runtime, interpreter))
-    if runtime == PYTHON:
-        return [("python call", PYTHON)]
-    if runtime == NATIVE:
-        return [("python call", PYTHON), ("FFI floor", NATIVE)]
+    if runtime == BASELINE:
+        return [("python call", BASELINE)]
+    if runtime == FFI_FLOOR:
+        return [("python call", BASELINE), ("FFI floor", FFI_FLOOR)]
     if own_target:  # runtime is itself a lowest path: its binding has nothing to shed
-        return [("python call", PYTHON), ("FFI floor", NATIVE), (ENTRY, runtime)]
-    return [("python call", PYTHON), ("FFI floor", NATIVE), (ENTRY, lowest_of.get(runtime)),
+        return [("python call", BASELINE), ("FFI floor", FFI_FLOOR), (ENTRY, runtime)]
+    return [("python call", BASELINE), ("FFI floor", FFI_FLOOR), (ENTRY, lowest_of.get(runtime)),
             ("binding overhead", runtime)]
 
 
@@ -250,7 +254,7 @@ def floors(run: Samples) -> list[Floor]:
     """Per-crossing costs inside each engine (values are per loop step already)."""
     out = []
     for runtime, interpreter in run.values:
-        for name, (with_call, without) in (("in-guest call", FLOOR),
+        for name, (with_call, without) in (("in-guest call", ENGINE_FLOOR),
                                            ("host import call", HOST_CALL)):
             est = estimate(run, interpreter, {(runtime, with_call): 1, (runtime, without): -1})
             if est is not None:

@@ -205,14 +205,14 @@ def _native_ratios(report: Report, samples: bd.Samples) -> list[Block]:
     rows, goals = [], []
     for key in report.keys:
         runtime, interpreter = _where(report, key)
-        if runtime == bd.NATIVE:
+        if runtime == bd.FFI_FLOOR:
             continue
-        native = _key(bd.NATIVE, interpreter)
+        native = _key(bd.FFI_FLOOR, interpreter)
         row = {"runtime": report.label(key), "no_op median": report.value_text(key, "no_op",
                                                                                "no_op")}
         mine, base = (report.run.benchmarks.get((k, "no_op")) for k in (key, native))
         if mine is None or base is None:  # (a runtime that ran nowhere has no native beside)
-            wanted = [(runtime, "no_op"), *([(bd.NATIVE, "no_op")] if interpreter else [])]
+            wanted = [(runtime, "no_op"), *([(bd.FFI_FLOOR, "no_op")] if interpreter else [])]
             reason = _explain(report, samples, interpreter, wanted)
             rows.append({**row, "ratio to native": "—", "95 % interval": "—",
                          "note": f"no ratio: {reason}"})
@@ -261,8 +261,8 @@ def _floors(report: Report, samples: bd.Samples) -> list[Block]:
         runtime, interpreter = _where(report, key)
         rows.append({"runtime": report.label(key), "crossing": "in-guest call",
                      "cost per crossing": "—", "95 % interval": "—",
-                     "formula, or why there is none":
-                         _explain(report, samples, interpreter, [(runtime, b) for b in bd.FLOOR])})
+                     "formula, or why there is none": _explain(
+                         report, samples, interpreter, [(runtime, b) for b in bd.ENGINE_FLOOR])})
     return [Text("Engine floors: what one crossing costs inside the engine, from a loop in the "
                  "guest that makes the call (engine_floor/calls) or not (engine_floor/no_calls), "
                  "per loop step; a host-import call where the run has host_call."),

@@ -24,7 +24,7 @@ import pyperf
 SUMMARY = "lifecycle.json"
 INEFFECTIVE_BELOW = 10.0  # a cache hit must be at least this many times faster than cold
 JUDGED_FROM_BYTES = 1_000_000  # ... for modules of at least 1 MB (below, set-up costs rule)
-BASELINE = "compile_each"
+COLD_PATH = "compile_each"
 HITS = ("reuse", "deserialize", "deserialize_file", "disk_hit")
 MISS = {"disk_hit": "disk_miss"}  # a hit's miss, reported beside it
 LIFECYCLE = ("cold_start", "compile", "instantiate", "first_call", "cache")
@@ -94,7 +94,7 @@ def verdict(mechanism: str, size: int, cold: Cell | None, hit: Cell,
         return make("failed", f"{hit.status}: {hit.detail}" if hit.detail else hit.status)
     if cold_s is None:
         why = f"{cold.status}: {cold.detail}" if cold else "not run"
-        return make("no baseline", f"cache/{BASELINE} has no time ({why})", hit.median_s)
+        return make("no baseline", f"cache/{COLD_PATH} has no time ({why})", hit.median_s)
     bad, reason = judge(module_bytes or size, cold_s, hit.median_s)
     return make("ineffective" if bad else "ok", reason, hit.median_s, cold_s / hit.median_s)
 
@@ -108,7 +108,7 @@ def cache_verdicts(cells: Mapping[str, Cell]) -> list[Verdict]:
             continue
         mechanism, size = parts[1], int(parts[2])
         miss = cells.get(f"cache/{MISS[mechanism]}/{size}") if mechanism in MISS else None
-        out.append(verdict(mechanism, size, cells.get(f"cache/{BASELINE}/{size}"), hit, miss))
+        out.append(verdict(mechanism, size, cells.get(f"cache/{COLD_PATH}/{size}"), hit, miss))
     return sorted(out, key=lambda v: (v.size, HITS.index(v.mechanism)))
 
 
@@ -212,7 +212,7 @@ def summarize(run_dir: Path, manifest: Mapping[str, Any]) -> dict[str, Any]:
         }
     return {"schema": 1,
             "rules": {"ineffective_below_speedup": INEFFECTIVE_BELOW,
-                      "judged_from_bytes": JUDGED_FROM_BYTES, "baseline": f"cache/{BASELINE}"},
+                      "judged_from_bytes": JUDGED_FROM_BYTES, "baseline": f"cache/{COLD_PATH}"},
             "modules": [{"size": size, **info} for size, info in sorted(modules.items())],
             "runtimes": per_runtime, "flags": flags}
 

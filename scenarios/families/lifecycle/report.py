@@ -275,7 +275,7 @@ def _cache_row(report: Report, key: str, v: dict[str, Any]) -> dict[str, str]:
         "runtime": report.label(key), "module size": fmt.nbytes(v["size"]),
         "mechanism": v["mechanism"],
         "compile each time": (fmt.ns(v["cold_s"] * 1e9) if v["cold_s"] is not None
-                               else report.value_text(key, f"cache/{lifecycle.BASELINE}/"
+                               else report.value_text(key, f"cache/{lifecycle.COLD_PATH}/"
                                                            f"{v['size']}", "cache")),
         "through the cache": (fmt.ns(v["hit_s"] * 1e9) if v["hit_s"] is not None
                               else NOT_SUPPORTED if status == "unsupported"

@@ -299,7 +299,7 @@ def _cache_disk_hit(m: generated.GeneratedModule, session: Session) -> Workload:
 
 
 # mechanism -> (prepare, capability needed, what it is). ``compile_each`` is the cold path the
-# others are measured against (``lifecycle_analysis.BASELINE``); ``disk_miss`` is a miss, not
+# others are measured against (``lifecycle_analysis.COLD_PATH``); ``disk_miss`` is a miss, not
 # judged.
 CACHE_MECHANISMS: dict[str, tuple[Callable[[generated.GeneratedModule, Session], Workload],
                                   Capability | None, str]] = {

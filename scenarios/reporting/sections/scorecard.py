@@ -23,7 +23,7 @@ from runtimes.base import Capability
 from scenarios.families.interop import report as two_way
 from scenarios.families.interruption import figures as interruption_summary
 from scenarios.families.interruption import report as interruption_section
-from scenarios.families.layers.figures import NATIVE, PYTHON
+from scenarios.families.layers.figures import BASELINE, FFI_FLOOR
 from scenarios.families.lifecycle import figures as lifecycle_analysis
 from scenarios.families.lifecycle import report as lifecycle_section
 from scenarios.reporting import fmt, render, stats
@@ -45,7 +45,7 @@ CALLBACK = "host_call/noop"
 DEADLINE_MS = 10
 OVERHEAD_WORKLOAD = "fib"
 # Reference rows (the project's roles, as in the breakdown): shown, but not candidates for ★.
-REFERENCES = {PYTHON: "reference: plain Python", NATIVE: "reference: native code via ctypes"}
+REFERENCES = {BASELINE: "reference: plain Python", FFI_FLOOR: "reference: native code via ctypes"}
 FAILED = ("invalid", "timeout", "crashed", "failed", "missing")
 BEST = "★"
 # A capability a runtime lacks, in the fewest words a cell can hold (limits.MEANING on hover).
@@ -219,7 +219,7 @@ def cache_speedup(report: Report, key: str) -> Score:
     if not timed:  # say why: unsupported everywhere, else the first that went wrong
         wrong = [v for v in at if v["status"] != "unsupported"]
         if not at:
-            return why(report, key, f"cache/{lifecycle_analysis.BASELINE}/{largest}", "cache")
+            return why(report, key, f"cache/{lifecycle_analysis.COLD_PATH}/{largest}", "cache")
         if not wrong:
             return status_score("unsupported", at[0]["reason"])
         v = wrong[0]
@@ -227,7 +227,7 @@ def cache_speedup(report: Report, key: str) -> Score:
         return Score(None, f"{word}: {v['mechanism']}" if word != "no baseline" else word,
                      note=flag, detail=v["reason"])
     best = max(timed, key=lambda v: v["speedup"])
-    base = f"cache/{lifecycle_analysis.BASELINE}/{largest}"
+    base = f"cache/{lifecycle_analysis.COLD_PATH}/{largest}"
     hit = f"cache/{best['mechanism']}/{largest}"
     r = stats.ratio_ci(stats.process_matrix(report.run.benchmarks[(key, base)]),
                        stats.process_matrix(report.run.benchmarks[(key, hit)]))

@@ -75,7 +75,7 @@ def test_metadata_lets_the_derived_figures_be_computed_from_results_alone() -> N
     assert {b.name: b.payload_bytes for b in benches if b.payload_bytes} == {
         f"host_call/log/{n}": n * callbacks.N_CALLS for n in callbacks.LOG_SIZES}
     assert calls["host_call/log/1024"]["bytes_per_callback"] == 1024
-    assert calls[callbacks.BASELINE]["host_import"] == "none"
+    assert calls[callbacks.NO_IMPORT]["host_import"] == "none"
     shapes = [b.metadata for b in catalog.get("arg_shapes").benchmarks()]
     assert {(m["arg_type"], m["arg_count"]) for m in shapes} >= {
         ("none", 0), ("i32", 1), ("i32", 4), ("i32", 8), ("i32", 16), ("i64", 16), ("f32", 4),
