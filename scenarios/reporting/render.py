@@ -21,7 +21,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from scenarios import catalog
+from scenarios import catalog, families
 from scenarios.reporting import ReportError, fmt, plots, sections
 from scenarios.reporting.load import OK
 from scenarios.reporting.model import Report, geomeans, is_missing
@@ -127,15 +127,21 @@ def table_html(frame: pd.DataFrame) -> Markup:
 # --- the headline table ------------------------------------------------------------------
 
 def family_of(scenario: str) -> tuple[str, str]:
-    """(id, title) of the scenario family: the module that registered the scenario
-    (``scenarios/workloads/<family>.py``), titled by its docstring's first phrase; a scenario
-    this process does not know is in ``OTHER_FAMILY``."""
+    """(id, title) of the scenario family: the package under ``scenarios/families/`` whose
+    module registered the scenario (else that module, a declared scenario's, say), titled by
+    its docstring's first phrase; a scenario this process does not know is in
+    ``OTHER_FAMILY``."""
     known = catalog.all_scenarios().get(scenario)
     fn = getattr(known.make_benchmarks, "func", known.make_benchmarks) if known else None
     module = sys.modules.get(getattr(fn, "__module__", "") or "")
     if module is None:
         return OTHER_FAMILY
-    family = module.__name__.rsplit(".", 1)[-1]
+    prefix = f"{families.__name__}."
+    if module.__name__.startswith(prefix):
+        family = module.__name__.removeprefix(prefix).split(".", 1)[0]
+        module = sys.modules[f"{prefix}{family}"]
+    else:
+        family = module.__name__.rsplit(".", 1)[-1]
     first = (module.__doc__ or "").strip().split("\n", 1)[0]
     title = re.split(r"[:.]\s|\.$", first, maxsplit=1)[0].strip() or family
     return family, title

@@ -1,0 +1,1 @@
+"""The seed article: call overhead, primitives, strings, arrays, allocation."""

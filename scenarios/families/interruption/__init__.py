@@ -1,0 +1,1 @@
+"""Stopping a runaway guest (seed 001): can each runtime do it, how soon, and at what cost."""

@@ -1,0 +1,1 @@
+"""A module's life: cold start, compile against size, instantiate, first call, and caches."""
