@@ -32,10 +32,10 @@ from runtimes.base import NotSupported, Runtime, RuntimeUnavailable
 from scenarios import catalog, profiles
 from scenarios.catalog import Benchmark, Session, ValidationError
 from scenarios.declared import Declaration
+from scenarios.record import exits
 from scenarios.timing import compile_workload, refreshed
 
-# Exit codes the orchestrator understands.
-EXIT_UNAVAILABLE = 3
+EXIT_UNAVAILABLE = exits.UNAVAILABLE  # (the orchestrator reads it from scenarios.record.exits)
 MAX_LOOPS = 2**32  # as pyperf's own calibration
 # pyperf's options for the settings a profile, a scenario or a benchmark may declare
 PYPERF_OPTIONS = {"processes": ("-p", "--processes"), "values": ("-n", "--values"),
@@ -294,7 +294,7 @@ def _run_workers(runner: pyperf.Runner, args: Any, benches: list[Benchmark],
             if rc != 0:
                 events.emit("start", benchmark=_last_started(events, proc.pid) or wanted[0].name)
                 print(f"{sys.executable} failed with exit code {rc}", file=sys.stderr)
-                return 124 if rc == 124 else 1
+                return exits.PYPERF_TIMEOUT if rc == exits.PYPERF_TIMEOUT else 1
             part = pyperf.BenchmarkSuite.load(str(out))
             if merged is None:
                 merged = part

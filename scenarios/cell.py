@@ -25,7 +25,8 @@ from typing import Any
 import pyperf
 
 from scenarios import hosts
-from scenarios.bench import EXIT_UNAVAILABLE
+from scenarios.record import exits
+from scenarios.record.paths import PROJECT_ROOT
 
 
 class Stop(BaseException):
@@ -164,7 +165,7 @@ def spawn(cmd: list[str], log_path: Path, events_path: Path, idle_limit: float,
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, env=hosts.child_env(),
-                                cwd=hosts.PROJECT_ROOT, start_new_session=True)
+                                cwd=PROJECT_ROOT, start_new_session=True)
         last_change, last_size = time.monotonic(), -1
         try:
             while True:
@@ -202,7 +203,7 @@ def _death(rc: int, stalled: bool, log_text: str, watchdog_text: str, call_timeo
         return "failed", worker_detail
     worker_rc = re.findall(r"failed with exit code (-?\d+)", log_text)
     code = int(worker_rc[-1]) if worker_rc else rc
-    if code == 124:
+    if code == exits.PYPERF_TIMEOUT:
         return "timeout", "pyperf's worker timeout expired"
     if code < 0:
         try:
@@ -286,7 +287,7 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path,
                             progress and (lambda path, b=before: progress(b + settled(path))))
         events = read_events(events_path)
         kinds = {e["event"] for e in events}
-        if "unavailable" in kinds or rc == EXIT_UNAVAILABLE:
+        if "unavailable" in kinds or rc == exits.UNAVAILABLE:
             reason = next((e["reason"] for e in events if e["event"] == "unavailable"), "")
             return CellResult("unavailable", reason or f"exit code {rc}")
         if "unsupported" in kinds:

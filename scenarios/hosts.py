@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-VENVS = PROJECT_ROOT / ".venvs"
+from scenarios.record.paths import PROJECT_ROOT, VENVS
+
 BASELINE = "python"
 # Interpreters a venv can be provisioned from, newest first, for runtimes that need an older one.
 PROVISION_VERSIONS = ("3.10",)

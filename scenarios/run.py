@@ -32,9 +32,10 @@ from guest import GuestError, generated
 from scenarios import catalog, cell, declared, hosts, profiles, progress, results
 from scenarios.cell import CellSpec, declined, run_cell, tally
 from scenarios.declared import Declaration
+from scenarios.record import paths
 
 PROG = "python -m scenarios.run"
-DEFAULT_RESULTS = hosts.PROJECT_ROOT / "results"
+DEFAULT_RESULTS = paths.RESULTS
 DEFAULT_CALL_TIMEOUT = 60.0  # unless the user or the scenario (Scenario.defaults) says otherwise
 
 # pyperf options passed unchanged to every benchmark process (same settings for every runtime).
