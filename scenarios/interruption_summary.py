@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pyperf
 
+from scenarios.record.status import Status
 from scenarios.reporting import stats
 
 SCENARIOS = ("interrupt_latency", "interrupt_overhead", "recovery")
@@ -55,7 +56,7 @@ def summarize(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any] | None:
         values = _values(run_dir / entry["file"])
         out["support"].append({**who, **support(cells, records)})
         for name, b in records.items():
-            if b["status"] != "ok":
+            if b["status"] != Status.OK:
                 continue
             scenario, *parts = name.split("/")
             seen = {k: b.get("facts", {}).get(k) for k in ("exception", "trap_code", "detail")}
@@ -85,16 +86,18 @@ def support(cells: dict[str, dict[str, Any]], records: dict[str, dict[str, Any]]
     row: dict[str, Any] = {}
     for mechanism in MECHANISMS:
         mine = [b for name, b in records.items() if mechanism_of(name) == mechanism]
-        failed = [b for b in mine if b["status"] not in ("ok", "unsupported")]
+        failed = [b for b in mine if b["status"] not in (Status.OK, Status.UNSUPPORTED)]
         if failed:
-            status, detail = "failed", f"{failed[0]['status']}: {failed[0]['detail']}"
-        elif any(b["status"] == "ok" for b in mine):
+            status, detail = Status.FAILED, f"{failed[0]['status']}: {failed[0]['detail']}"
+        elif any(b["status"] == Status.OK for b in mine):
             status, detail = "supported", ""
         elif mine:
             status, detail = "not supported", mine[0]["detail"]
         else:  # a scenario was not run, or died before it listed its benchmarks
-            broken = [c for c in cells.values() if c["status"] not in ("ok", "unsupported")]
-            status, detail = ("failed", broken[0]["detail"]) if broken else ("not measured", "")
+            broken = [c for c in cells.values()
+                      if c["status"] not in (Status.OK, Status.UNSUPPORTED)]
+            status, detail = ((Status.FAILED, broken[0]["detail"]) if broken
+                              else ("not measured", ""))
         row[mechanism] = {"status": status, "detail": detail}
     in_runtime = [m for m in IN_RUNTIME if row[m]["status"] == "supported"]
     if in_runtime:

@@ -21,6 +21,8 @@ from typing import Any
 
 import pyperf
 
+from scenarios.record.status import Status
+
 SUMMARY = "lifecycle.json"
 INEFFECTIVE_BELOW = 10.0  # a cache hit must be at least this many times faster than cold
 JUDGED_FROM_BYTES = 1_000_000  # ... for modules of at least 1 MB (below, set-up costs rule)
@@ -76,27 +78,27 @@ def verdict(mechanism: str, size: int, cold: Cell | None, hit: Cell,
             miss: Cell | None = None) -> Verdict:
     """The verdict on one mechanism at one size from the cells of its benchmarks."""
     module_bytes = hit.module_bytes or (cold.module_bytes if cold else None)
-    cold_s = cold.median_s if cold and cold.status == "ok" else None
-    miss_s = miss.median_s if miss and miss.status == "ok" else None
+    cold_s = cold.median_s if cold and cold.status == Status.OK else None
+    miss_s = miss.median_s if miss and miss.status == Status.OK else None
 
     def make(status: str, reason: str, hit_s: float | None = None,
              speedup: float | None = None) -> Verdict:
         return Verdict(mechanism, size, module_bytes, cold_s, hit_s, miss_s, speedup, status,
                        reason)
 
-    if hit.status == "unsupported":
-        return make("unsupported", hit.detail)
-    if hit.status == "invalid":
+    if hit.status == Status.UNSUPPORTED:
+        return make(Status.UNSUPPORTED, hit.detail)
+    if hit.status == Status.INVALID:
         what = ("the runtime rejected the cached artifact" if hit.detail.startswith("rejected")
                 else "the cached module did not work")
         return make("ineffective", f"{what}: {hit.detail}")
-    if hit.status != "ok" or hit.median_s is None:
-        return make("failed", f"{hit.status}: {hit.detail}" if hit.detail else hit.status)
+    if hit.status != Status.OK or hit.median_s is None:
+        return make(Status.FAILED, f"{hit.status}: {hit.detail}" if hit.detail else hit.status)
     if cold_s is None:
-        why = f"{cold.status}: {cold.detail}" if cold else "not run"
+        why = f"{cold.status}: {cold.detail}" if cold else Status.NOT_RUN
         return make("no baseline", f"cache/{BASELINE} has no time ({why})", hit.median_s)
     bad, reason = judge(module_bytes or size, cold_s, hit.median_s)
-    return make("ineffective" if bad else "ok", reason, hit.median_s, cold_s / hit.median_s)
+    return make("ineffective" if bad else Status.OK, reason, hit.median_s, cold_s / hit.median_s)
 
 
 def cache_verdicts(cells: Mapping[str, Cell]) -> list[Verdict]:
@@ -166,9 +168,9 @@ def _cells(entry: Mapping[str, Any], timed: Mapping[str, pyperf.Benchmark]) -> d
     for scenario in entry["scenarios"].values():
         for name, b in scenario.get("benchmarks", {}).items():
             status, detail, bench = b["status"], b.get("detail", ""), timed.get(name)
-            if status == "ok" and bench is None:
-                status, detail = "failed", "its values are missing from the pyperf file"
-            cells[name] = Cell(status, detail, bench.median() if status == "ok" else None,
+            if status == Status.OK and bench is None:
+                status, detail = Status.FAILED, "its values are missing from the pyperf file"
+            cells[name] = Cell(status, detail, bench.median() if status == Status.OK else None,
                                bench.get_metadata().get("module_bytes") if bench else None)
     return cells
 

@@ -24,14 +24,11 @@ from typing import Any
 import pandas as pd
 import pyperf
 
+from scenarios.record.paths import MANIFEST
+from scenarios.record.status import Status
 from scenarios.reporting import ReportError
-from scenarios.results import MANIFEST
 
 NS = 1e9
-# Statuses a cell can have; every one but "ok" is shown as a word with its reason, never a number.
-OK = "ok"
-MISSING = "missing"  # the manifest says timed, but the values are not in the pyperf file
-NOT_RUN = "not run"  # the run stopped before it got there
 VALUE_COLUMNS = ("run", "key", "runtime", "interpreter", "runtime_version", "compiler", "binding",
                  "scenario", "benchmark", "payload_bytes", "process", "value_index", "value_s",
                  "ns")
@@ -172,15 +169,15 @@ def load_run(run_dir: Path) -> Run:
         suite = _load_suite(path, entry) if path.is_file() else {}
         for sc_name, sc in entry["scenarios"].items():
             listed = sc.get("benchmarks", {})
-            if not listed and sc.get("status") != OK:  # the scenario as a whole did not run
+            if not listed and sc.get("status") != Status.OK:  # the scenario did not run at all
                 cell_rows[(key, sc_name)] = {**base, "scenario": sc_name, "benchmark": None,
-                                             "status": sc.get("status", "failed"),
+                                             "status": sc.get("status", Status.FAILED),
                                              "detail": sc.get("detail", "")}
             for name, b in listed.items():
                 scenario_of.setdefault(name, sc_name)
-                status, detail = b.get("status", "failed"), b.get("detail", "")
-                if status == OK and name not in suite:
-                    status, detail = MISSING, f"no values for it in {path.name}"
+                status, detail = b.get("status", Status.FAILED), b.get("detail", "")
+                if status == Status.OK and name not in suite:
+                    status, detail = Status.MISSING, f"no values for it in {path.name}"
                 cell_rows[(key, name)] = {**base, "scenario": sc_name, "benchmark": name,
                                           "status": status, "detail": detail}
         for name, bench in suite.items():
@@ -191,7 +188,7 @@ def load_run(run_dir: Path) -> Run:
             benchmarks[(key, name)] = bench
             # timed but not (yet) in the manifest: the run was stopped between the two writes
             cell_rows.setdefault((key, name), {**base, "scenario": sc_name, "benchmark": name,
-                                               "status": OK, "detail": ""})
+                                               "status": Status.OK, "detail": ""})
             process = 0
             for run in bench.get_runs():
                 if not run.values:  # a calibration run: warm-ups only
@@ -223,7 +220,7 @@ def load_run(run_dir: Path) -> Run:
                 if sc_name not in done and (key, sc_name) not in timed:
                     cell_rows[(key, sc_name)] = {
                         "key": key, "runtime": runtime, "interpreter": interpreter,
-                        "scenario": sc_name, "benchmark": None, "status": NOT_RUN,
+                        "scenario": sc_name, "benchmark": None, "status": Status.NOT_RUN,
                         "detail": "the run stopped before it"}
     ran = {k.partition("@")[0] for k in keys}
     for name, reason in manifest["unavailable"].items():  # no interpreter could host it
@@ -233,7 +230,8 @@ def load_run(run_dir: Path) -> Run:
         for sc_name in scenarios:
             cell_rows[(name, sc_name)] = {"key": name, "runtime": name, "interpreter": "",
                                           "scenario": sc_name, "benchmark": None,
-                                          "status": "unavailable", "detail": str(reason)}
+                                          "status": Status.UNAVAILABLE,
+                                          "detail": str(reason)}
     order = {s: i for i, s in enumerate(scenarios)}
     names = sorted(scenario_of, key=lambda n: (order.get(scenario_of[n], len(order)),
                                                natural_key(n)))

@@ -18,8 +18,9 @@ from typing import Any
 
 import pandas as pd
 
+from scenarios.record.status import Status
 from scenarios.reporting import ReportError, fmt, stats
-from scenarios.reporting.load import OK, Run
+from scenarios.reporting.load import Run
 
 STAT_COLUMNS = ("median_ns", "q1_ns", "q3_ns", "iqr_ns", "min_ns", "n_processes", "n_values",
                 "warnings", "baseline", "ratio", "ratio_low", "ratio_high", "significant")
@@ -142,7 +143,7 @@ def build(run: Run, baseline: str | None = None) -> Report:
         summaries[(key, name)] = stats.describe(bench)
     rows = []
     for cell in cells.itertuples(index=False):
-        s = summaries.get((cell.key, cell.benchmark)) if cell.status == OK else None
+        s = summaries.get((cell.key, cell.benchmark)) if cell.status == Status.OK else None
         rows.append({} if s is None else {
             "median_ns": s.median_ns, "q1_ns": s.q1_ns, "q3_ns": s.q3_ns, "iqr_ns": s.iqr_ns,
             "min_ns": s.min_ns, "n_processes": s.n_processes, "n_values": s.n_values,

@@ -22,10 +22,10 @@ import pandas as pd
 from markupsafe import Markup
 
 from scenarios import catalog
+from scenarios.record.files import atomic_write
+from scenarios.record.status import Status
 from scenarios.reporting import ReportError, fmt, plots, sections
-from scenarios.reporting.load import OK
 from scenarios.reporting.model import Report, geomeans, is_missing
-from scenarios.results import atomic_write
 
 TEMPLATES = Path(__file__).with_name("templates")
 INDEX = "index.html"
@@ -207,12 +207,12 @@ def provenance(report: Report) -> dict[str, Any]:
                          "version": info.get("runtime_version", ""),
                          "compiler": info.get("compiler", ""), "binding": info.get("binding", ""),
                          "capabilities": ", ".join(info.get("capabilities", []))})
-    not_run = [{"what": f"runtime {name}", "status": "unavailable", "detail": reason}
+    not_run = [{"what": f"runtime {name}", "status": Status.UNAVAILABLE, "detail": reason}
                for name, reason in m["unavailable"].items()]
     scen = run.cells[run.cells["benchmark"].isna() & ~run.cells["key"].isin(list(m["unavailable"]))]
     not_run += [{"what": f"{r.key}: scenario {r.scenario}", "status": r.status,
                  "detail": r.detail} for r in scen.itertuples()]
-    untimed = run.cells[run.cells["benchmark"].notna() & (run.cells["status"] != OK)]
+    untimed = run.cells[run.cells["benchmark"].notna() & (run.cells["status"] != Status.OK)]
     not_run += [{"what": f"{r.key}: {r.benchmark}", "status": r.status, "detail": r.detail}
                 for r in untimed.itertuples()]
     interpreters = [{**i, "version": versions.get(i.get("label", ""), "")}
