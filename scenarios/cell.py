@@ -18,7 +18,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import pyperf
 
 from scenarios import hosts
 from scenarios.record import exits
+from scenarios.record.manifest import BenchmarkRecord, CellRecord
 from scenarios.record.paths import PROJECT_ROOT
 from scenarios.record.status import VERDICTS, Event, Status
 
@@ -69,57 +70,6 @@ def stoppable() -> Iterator[None]:
 _CRASH_MESSAGE = re.compile(r"panicked at [^\n]*\n([^\n]+)|Fatal Python error: ([^\n]+)")
 
 
-@dataclass
-class CellResult:
-    """Per benchmark: status, a one-line detail (and its metadata, added by the run); the
-    cell's status summarises them, leaving out benchmarks the runtime cannot run."""
-
-    status: Status = Status.OK  # ok | partial | failed | unsupported | unavailable
-    detail: str = ""
-    benchmarks: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def settle(self) -> None:
-        if self.status.declined:
-            return
-        refused = [b for b in self.benchmarks.values() if b["status"] == Status.UNSUPPORTED]
-        states = [b["status"] for b in self.benchmarks.values()
-                  if b["status"] != Status.UNSUPPORTED]
-        if refused and not states:
-            self.status, self.detail = Status.UNSUPPORTED, refused[0]["detail"]
-            return
-        if not states:
-            self.status = Status.FAILED
-            self.detail = self.detail or "no benchmark ran"
-        elif all(s == Status.OK for s in states):
-            self.status = Status.OK
-        elif any(s == Status.OK for s in states):
-            self.status = Status.PARTIAL
-        else:
-            self.status = Status.FAILED
-        if not self.detail and self.status != Status.OK:
-            bad = next(b for b in self.benchmarks.values()
-                       if b["status"] not in (Status.OK, Status.UNSUPPORTED))
-            self.detail = f"{bad['status']}: {bad['detail']}"
-
-    def not_supported(self) -> str:
-        """'not supported: <reason>' when the runtime declined some benchmarks, else ''."""
-        refused = [b for b in self.benchmarks.values() if b["status"] == Status.UNSUPPORTED]
-        if not refused or self.status == Status.UNSUPPORTED:
-            return ""
-        return f"not supported: {refused[0]['detail']}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "detail": self.detail, "benchmarks": self.benchmarks}
-
-
-def tally(benchmarks: dict[str, dict[str, str]]) -> str:
-    """'ok/total' over the benchmarks that ran, plus ', N n/s' for those a runtime declined."""
-    states = [b["status"] for b in benchmarks.values()]
-    refused = states.count(Status.UNSUPPORTED)
-    declined = f", {refused} n/s" if refused else ""
-    return f"{states.count(Status.OK)}/{len(states) - refused}{declined}"
-
-
 @dataclass(frozen=True)
 class CellSpec:
     """Everything that defines a cell's processes (identical for every runtime of a run)."""
@@ -132,12 +82,6 @@ class CellSpec:
     pyperf_args: tuple[str, ...]
     extra_args: tuple[str, ...] = ()  # e.g. --guest NAME=PATH, --declared JSON
     profile: str = "quick"
-
-
-def declined(names: list[str], reason: str) -> CellResult:
-    """A scenario the runtime cannot run at all: every benchmark says so, with the reason."""
-    return CellResult(Status.UNSUPPORTED, reason,
-                      {n: {"status": Status.UNSUPPORTED, "detail": reason} for n in names})
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
@@ -220,7 +164,7 @@ def _death(rc: int, stalled: bool, log_text: str, watchdog_text: str, call_timeo
     return Status.FAILED, (lines[-1] if lines else f"exit code {rc}")[:300]
 
 
-def _finished_earlier(part_dir: Path, scenario: str) -> tuple[int, dict[str, dict[str, Any]]]:
+def _finished_earlier(part_dir: Path, scenario: str) -> tuple[int, dict[str, BenchmarkRecord]]:
     """(last attempt number, benchmarks an earlier attempt finished) for a resumed cell.
 
     A benchmark counts as timed only if its pyperf result can be loaded: an attempt killed
@@ -229,7 +173,7 @@ def _finished_earlier(part_dir: Path, scenario: str) -> tuple[int, dict[str, dic
     pattern = re.compile(rf"{re.escape(scenario)}\.(\d+)\.events\.jsonl")
     attempts = sorted(int(m[1]) for p in part_dir.glob(f"{scenario}.*.events.jsonl")
                       if (m := pattern.fullmatch(p.name)))
-    done: dict[str, dict[str, Any]] = {}
+    done: dict[str, BenchmarkRecord] = {}
     for n in attempts:
         timed: set[str] = set()
         with contextlib.suppress(Exception):
@@ -239,16 +183,16 @@ def _finished_earlier(part_dir: Path, scenario: str) -> tuple[int, dict[str, dic
         seen = _seen(events)
         for e in events:
             if e["event"] == Event.DONE and e["benchmark"] in timed:
-                done[e["benchmark"]] = {"status": Status.OK, "detail": "",
-                                        **seen.get(e["benchmark"], {})}
+                done[e["benchmark"]] = BenchmarkRecord(Status.OK, "",
+                                                       seen.get(e["benchmark"]))
             elif e["event"] in VERDICTS:
-                done[e["benchmark"]] = {"status": VERDICTS[e["event"]], "detail": e["detail"]}
+                done[e["benchmark"]] = BenchmarkRecord(VERDICTS[e["event"]], e["detail"])
     return max(attempts, default=0), done
 
 
 def _seen(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """What validation observed per benchmark (its 'valid' event's facts), kept with its 'ok'."""
-    return {e["benchmark"]: {"facts": e["facts"]} for e in events
+    return {e["benchmark"]: e["facts"] for e in events
             if e["event"] == Event.VALID and "facts" in e}
 
 
@@ -258,7 +202,7 @@ def settled(events_path: Path) -> int:
 
 
 def run_cell(spec: CellSpec, names: list[str], part_dir: Path,
-             progress: Callable[[int], None] | None = None) -> CellResult:
+             progress: Callable[[int], None] | None = None) -> CellRecord:
     """Validate and time benchmarks ``names`` of one scenario on one runtime.
 
     Retries past a benchmark that takes its process down, and skips benchmarks an earlier
@@ -266,7 +210,7 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path,
     finished whenever that may have changed.
     """
     attempt, done = _finished_earlier(part_dir, spec.scenario)
-    result = CellResult(benchmarks=dict(done))
+    result = CellRecord(benchmarks=dict(done))
     remaining = [n for n in names if n not in done]
     while remaining:
         attempt += 1
@@ -288,10 +232,10 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path,
         kinds = {e["event"] for e in events}
         if Event.UNAVAILABLE in kinds or rc == exits.UNAVAILABLE:
             reason = next((e["reason"] for e in events if e["event"] == Event.UNAVAILABLE), "")
-            return CellResult(Status.UNAVAILABLE, reason or f"exit code {rc}")
+            return CellRecord(Status.UNAVAILABLE, reason or f"exit code {rc}")
         if Event.UNSUPPORTED in kinds:
-            return declined(names, next(e["reason"] for e in events
-                                        if e["event"] == Event.UNSUPPORTED))
+            return CellRecord.declined(names, next(e["reason"] for e in events
+                                                   if e["event"] == Event.UNSUPPORTED))
         begin = next((e["benchmarks"] for e in events if e["event"] == Event.BEGIN), None)
         death = _death(rc, stalled, _read(Path(f"{stem}.log")),
                        _read(Path(f"{events_path}.watchdog")), spec.call_timeout,
@@ -304,9 +248,9 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path,
         for e in events:
             name = e.get("benchmark")
             if e["event"] in VERDICTS:
-                result.benchmarks[name] = {"status": VERDICTS[e["event"]], "detail": e["detail"]}
+                result.benchmarks[name] = BenchmarkRecord(VERDICTS[e["event"]], e["detail"])
             elif e["event"] == Event.DONE:
-                result.benchmarks[name] = {"status": Status.OK, "detail": "", **seen.get(name, {})}
+                result.benchmarks[name] = BenchmarkRecord(Status.OK, "", seen.get(name))
             if e["event"] in (Event.VALIDATE, Event.START):
                 pending = name
             elif e["event"] in (Event.VALID, Event.DONE, *VERDICTS) and name == pending:
@@ -317,10 +261,10 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path,
         if pending is None:
             result.detail = "{}: {}".format(*death)
             break
-        result.benchmarks[pending] = {"status": death[0], "detail": death[1]}
+        result.benchmarks[pending] = BenchmarkRecord(*death)
         remaining = [n for n in begin if n not in result.benchmarks]
     for name in names:
-        result.benchmarks.setdefault(name, {"status": Status.FAILED, "detail": "not timed"})
+        result.benchmarks.setdefault(name, BenchmarkRecord(Status.FAILED, "not timed"))
     result.benchmarks = {n: result.benchmarks[n] for n in names}  # in the scenario's order
     result.settle()
     return result

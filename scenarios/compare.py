@@ -90,16 +90,16 @@ def notes(base: Any, new: Any) -> list[str]:
     """What differs between the runs besides the results (it may explain a difference)."""
     out = []
     m1, m2 = base.manifest, new.manifest
-    sha1 = {g: v.get("sha256") for g, v in m1.get("guests", {}).items()}
-    sha2 = {g: v.get("sha256") for g, v in m2.get("guests", {}).items()}
+    sha1 = {g: v.sha256 for g, v in m1.guests.items()}
+    sha2 = {g: v.sha256 for g, v in m2.guests.items()}
     for g in sorted(set(sha1) & set(sha2)):
         if sha1[g] != sha2[g]:
             out.append(f"guest {g!r} differs between the runs (sha256 {sha1[g][:12]}... vs "
                        f"{sha2[g][:12]}...)")
-    if m1.get("pyperf_args") != m2.get("pyperf_args"):
-        out.append(f"pyperf options differ: {' '.join(m1.get('pyperf_args', [])) or 'defaults'}"
-                   f" vs {' '.join(m2.get('pyperf_args', [])) or 'defaults'}")
-    cpu1, cpu2 = m1.get("machine", {}).get("cpu"), m2.get("machine", {}).get("cpu")
+    if m1.pyperf_args != m2.pyperf_args:
+        out.append(f"pyperf options differ: {' '.join(m1.pyperf_args) or 'defaults'}"
+                   f" vs {' '.join(m2.pyperf_args) or 'defaults'}")
+    cpu1, cpu2 = m1.machine.get("cpu"), m2.machine.get("cpu")
     if cpu1 != cpu2:
         out.append(f"different CPUs: {cpu1} vs {cpu2}")
     for run, label in ((base, "BASE"), (new, "NEW")):

@@ -5,13 +5,13 @@
     results/<run-id>/parts/<runtime>@<interp>/     per-scenario pyperf output, events and logs
 
 Every file is written to a temporary name and renamed, so a killed run never leaves a
-half-written result or manifest.
+half-written result or manifest. The manifest itself is read and written by
+``scenarios.record.manifest`` only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import platform
 import tempfile
@@ -96,7 +96,3 @@ def merge_suites(parts: list[Path], out: Path) -> list[str]:
             os.unlink(tmp)
     return list(benchmarks)
 
-
-def load_manifest(run_dir: Path) -> dict[str, Any]:
-    with open(run_dir / MANIFEST, encoding="utf-8") as fh:
-        return json.load(fh)

@@ -21,6 +21,7 @@ from typing import Any
 
 import pyperf
 
+from scenarios.record.manifest import CellRecord, Manifest, RuntimeEntry
 from scenarios.record.status import Status
 
 SUMMARY = "lifecycle.json"
@@ -163,11 +164,11 @@ def _load_suite(path: Path) -> dict[str, pyperf.Benchmark]:
     return {b.get_name(): b for b in suite.get_benchmarks()}
 
 
-def _cells(entry: Mapping[str, Any], timed: Mapping[str, pyperf.Benchmark]) -> dict[str, Cell]:
+def _cells(entry: RuntimeEntry, timed: Mapping[str, pyperf.Benchmark]) -> dict[str, Cell]:
     cells = {}
-    for scenario in entry["scenarios"].values():
-        for name, b in scenario.get("benchmarks", {}).items():
-            status, detail, bench = b["status"], b.get("detail", ""), timed.get(name)
+    for scenario in entry.scenarios.values():
+        for name, b in scenario.benchmarks.items():
+            status, detail, bench = b.status, b.detail, timed.get(name)
             if status == Status.OK and bench is None:
                 status, detail = Status.FAILED, "its values are missing from the pyperf file"
             cells[name] = Cell(status, detail, bench.median() if status == Status.OK else None,
@@ -175,16 +176,16 @@ def _cells(entry: Mapping[str, Any], timed: Mapping[str, pyperf.Benchmark]) -> d
     return cells
 
 
-def summarize(run_dir: Path, manifest: Mapping[str, Any]) -> dict[str, Any]:
+def summarize(run_dir: Path, manifest: Manifest) -> dict[str, Any]:
     """Everything the lifecycle report sections need, from a run folder's files."""
     modules: dict[int, dict[str, Any]] = {}
     per_runtime: dict[str, Any] = {}
     flags: list[str] = []
-    for key, entry in manifest["runtimes"].items():
-        ran = [s for s in LIFECYCLE if s in entry["scenarios"]]
+    for key, entry in manifest.runtimes.items():
+        ran = [s for s in LIFECYCLE if s in entry.scenarios]
         if not ran:
             continue
-        timed = _load_suite(run_dir / entry["file"])
+        timed = _load_suite(run_dir / entry.file)
         cells = _cells(entry, timed)
         points = []
         for name, bench in timed.items():
@@ -206,11 +207,11 @@ def summarize(run_dir: Path, manifest: Mapping[str, Any]) -> dict[str, Any]:
                 flags.append(f"cache ineffective: {key} {v.mechanism} at {v.size:,} bytes: "
                              f"{v.reason}")
         per_runtime[key] = {
-            "runtime": entry["runtime"], "interpreter": entry["interpreter"],
+            "runtime": entry.runtime, "interpreter": entry.interpreter,
             "compile": {"points": sorted(points, key=lambda p: p["size"]),
                         "fit": fit_compile([(p["bytes"], p["median_s"]) for p in points])},
             "cache": [asdict(v) | {"ineffective": v.ineffective} for v in verdicts],
-            "pyperf": {s: _settings_of(entry["scenarios"][s], timed) for s in ran},
+            "pyperf": {s: _settings_of(entry.scenarios[s], timed) for s in ran},
         }
     return {"schema": 1,
             "rules": {"ineffective_below_speedup": INEFFECTIVE_BELOW,
@@ -219,9 +220,9 @@ def summarize(run_dir: Path, manifest: Mapping[str, Any]) -> dict[str, Any]:
             "runtimes": per_runtime, "flags": flags}
 
 
-def _settings_of(scenario: Mapping[str, Any], timed: Mapping[str, pyperf.Benchmark]
+def _settings_of(scenario: CellRecord, timed: Mapping[str, pyperf.Benchmark]
                  ) -> dict[str, Any] | None:
-    benches = [timed[n] for n in scenario.get("benchmarks", {}) if n in timed]
+    benches = [timed[n] for n in scenario.benchmarks if n in timed]
     if not benches:
         return None
     settings = [pyperf_settings(b) for b in benches]
@@ -229,7 +230,7 @@ def _settings_of(scenario: Mapping[str, Any], timed: Mapping[str, pyperf.Benchma
             for k in settings[0]}
 
 
-def run_summary(run_dir: Path, manifest: Mapping[str, Any]) -> dict[str, Any] | None:
+def run_summary(run_dir: Path, manifest: Manifest) -> dict[str, Any] | None:
     """The orchestrator's summary (``lifecycle.json``); None when no lifecycle scenario ran."""
     summary = summarize(run_dir, manifest)
     return summary if summary["runtimes"] else None

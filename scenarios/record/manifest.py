@@ -63,11 +63,55 @@ class BenchmarkRecord:
 
 @dataclass
 class CellRecord:
-    """One scenario on one runtime and interpreter: its status summarises its benchmarks'."""
+    """One scenario on one runtime and interpreter: its status summarises its benchmarks'
+    (``settle``), leaving out those the runtime cannot run."""
 
-    status: Status = Status.OK
+    status: Status = Status.OK  # ok | partial | failed | unsupported | unavailable
     detail: str = ""
     benchmarks: dict[str, BenchmarkRecord] = field(default_factory=dict)
+
+    @classmethod
+    def declined(cls, names: list[str], reason: str) -> CellRecord:
+        """A scenario the runtime cannot run at all: every benchmark says so, with why."""
+        return cls(Status.UNSUPPORTED, reason,
+                   {n: BenchmarkRecord(Status.UNSUPPORTED, reason) for n in names})
+
+    def settle(self) -> None:
+        """Set the cell's status (and a detail when not ok) from its benchmarks'."""
+        if self.status.declined:
+            return
+        refused = [b for b in self.benchmarks.values() if b.status == Status.UNSUPPORTED]
+        states = [b.status for b in self.benchmarks.values() if b.status != Status.UNSUPPORTED]
+        if refused and not states:
+            self.status, self.detail = Status.UNSUPPORTED, refused[0].detail
+            return
+        if not states:
+            self.status = Status.FAILED
+            self.detail = self.detail or "no benchmark ran"
+        elif all(s == Status.OK for s in states):
+            self.status = Status.OK
+        elif any(s == Status.OK for s in states):
+            self.status = Status.PARTIAL
+        else:
+            self.status = Status.FAILED
+        if not self.detail and self.status != Status.OK:
+            bad = next(b for b in self.benchmarks.values()
+                       if b.status not in (Status.OK, Status.UNSUPPORTED))
+            self.detail = f"{bad.status}: {bad.detail}"
+
+    def not_supported(self) -> str:
+        """'not supported: <reason>' when the runtime declined some benchmarks, else ''."""
+        refused = [b for b in self.benchmarks.values() if b.status == Status.UNSUPPORTED]
+        if not refused or self.status == Status.UNSUPPORTED:
+            return ""
+        return f"not supported: {refused[0].detail}"
+
+    def tally(self) -> str:
+        """'ok/total' over the benchmarks that ran, plus ', N n/s' for those declined."""
+        states = [b.status for b in self.benchmarks.values()]
+        refused = states.count(Status.UNSUPPORTED)
+        declined = f", {refused} n/s" if refused else ""
+        return f"{states.count(Status.OK)}/{len(states) - refused}{declined}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "detail": self.detail,

@@ -114,10 +114,11 @@ def samples(run: load.Run) -> Samples:
     out = Samples()
     for (key, name), bench in run.benchmarks.items():
         entry = run.entry(key)
-        pair = (entry["runtime"], entry["interpreter"])
+        assert entry is not None  # a timed benchmark belongs to a pair that ran
+        pair = (entry.runtime, entry.interpreter)
         means = [math.fsum(r.values) / len(r.values) for r in bench.get_runs() if r.values]
         out.values.setdefault(pair, {})[name] = means
-        target = entry.get("info", {}).get("lowest_path_of")
+        target = entry.info.get("lowest_path_of")
         if target:
             out.lowest_path_of[pair] = target
     return out

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from scenarios.record.manifest import Manifest
 from scenarios.record.status import Status
 from scenarios.reporting import ReportError, fmt, stats
 from scenarios.reporting.load import Run
@@ -41,12 +42,12 @@ class Report:
 
     # --- what sections usually need ------------------------------------------------------
 
-    def summary(self, name: str, derive: Callable[[Path, dict[str, Any]], Any]) -> Any:
+    def summary(self, name: str, derive: Callable[[Path, Manifest], Any]) -> Any:
         """The run summary ``name`` (``catalog.register_summary``) as the run wrote it beside
         its manifest, or ``derive``d again from the folder by the same function when the file
         is absent; read once per report, however many sections use it."""
         if name not in self._summaries:
-            listed = self.run.manifest.get("summaries", {}).get(name)
+            listed = (self.run.manifest.summaries or {}).get(name)
             path = self.run.path / listed if isinstance(listed, str) else None
             self._summaries[name] = (
                 json.loads(path.read_text(encoding="utf-8")) if path and path.is_file()

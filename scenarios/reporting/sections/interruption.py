@@ -41,7 +41,7 @@ def load_summary(report: Report) -> dict[str, Any]:
 def by_key(report: Report, rows: list[dict[str, Any]], *fields: str
            ) -> dict[tuple[Any, ...], dict[str, Any]]:
     """Summary rows indexed by (report key, *fields)."""
-    keys = {(e["runtime"], e["interpreter"]): k for k, e in report.run.manifest["runtimes"].items()}
+    keys = {(e.runtime, e.interpreter): k for k, e in report.run.manifest.runtimes.items()}
     return {(keys[(r["runtime"], r["interpreter"])], *(r[f] for f in fields)): r for r in rows}
 
 

@@ -49,7 +49,8 @@ def limits(report: Report) -> list[Block]:
     manifest = report.run.manifest
     rows = []
     for key in report.keys:
-        info = manifest["runtimes"].get(key, {}).get("info", {})
+        entry = manifest.entry(key)
+        info = entry.info if entry is not None else {}
         declared = set(info.get("capabilities", []))
         lacks = [f"{cap.value}: {MEANING[cap]}" for cap in Capability
                  if cap.value not in declared]
@@ -64,7 +65,7 @@ def limits(report: Report) -> list[Block]:
                                         f"{int(mine['benchmark'].notna().sum())}",
             "without a number, and why": _no_number(mine),
         })
-    for name, reason in manifest.get("unavailable", {}).items():
+    for name, reason in manifest.unavailable.items():
         rows.append({"runtime": name, "does not declare": "-", "payload limit": "-",
                      "benchmarks with a number": "0: could not run here",
                      "without a number, and why": f"{Status.UNAVAILABLE} ({reason})"})

@@ -406,8 +406,8 @@ def markup(report: Report, table: dict[str, dict[str, Score]], top: dict[str, se
             c.id, group, links[c.id], c.title))
     rows = []
     for key, row in table.items():
-        entry = report.run.entry(key)
-        sub = " · ".join(filter(None, [entry.get("interpreter", "") or "",
+        entry = report.run.entry(key)  # None: never started, or ran nowhere
+        sub = " · ".join(filter(None, [entry.interpreter if entry else "",
                                        REFERENCES.get(report.run.runtime_of(key), "")]))
         cells = [Markup('<th scope="row"><span class="name">{}</span> <span class="sub">{}'
                         '</span></th>').format(report.label(key), sub)]
@@ -458,6 +458,6 @@ def caption(report: Report) -> Markup:
         'column among the WebAssembly runtimes (lowest, or highest speed-up; intervals may '
         'overlap); {} rows are references and are not ranked.</span> Sources: {}. Run: '
         '<code>{}</code>; pyperf options <code>{}</code>.').format(
-        BEST, " and ".join(sorted(REFERENCES)), sources, m.get("command", "unknown"),
-        " ".join(m.get("pyperf_args", [])) or "pyperf defaults")
+        BEST, " and ".join(sorted(REFERENCES)), sources, m.command or "unknown",
+        " ".join(m.pyperf_args) or "pyperf defaults")
 
