@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scenarios.record.key import RunKey
 from scenarios.record.paths import PROJECT_ROOT, VENVS
 
 BASELINE = "python"
@@ -192,7 +193,7 @@ class Assignment:
     @property
     def key(self) -> str:
         """``wasmtime@cpython-3.10.13``: names the result file of this pair."""
-        return f"{self.runtime}@{self.host.label}"
+        return str(RunKey(self.runtime, self.host.label))
 
 
 def plan(names: list[str], hosts: list[Host], every_interpreter: bool = False

@@ -52,6 +52,7 @@ from pathlib import Path
 
 from scipy import stats
 
+from scenarios.record.key import RunKey
 from scenarios.reporting import ReportError, load
 
 LOOP = "loop_overhead"
@@ -271,12 +272,13 @@ def render(run: Samples) -> str:
     """The breakdowns and floors as plain text, in nanoseconds with 95% intervals."""
     lines = []
     for b in breakdowns(run):
-        lines.append(f"{b.operation} on {b.runtime}@{b.interpreter}: total {_ns(b.total)} ns")
+        lines.append(f"{b.operation} on {RunKey(b.runtime, b.interpreter)}: "
+                     f"total {_ns(b.total)} ns")
         for layer in b.layers:
             lines.append(f"    {layer.name:18} {_ns(layer.estimate):>28}  {layer.how}: "
                          f"{layer.formula}")
     for f in floors(run):
-        lines.append(f"floor {f.name} on {f.runtime}@{f.interpreter}: {_ns(f.estimate)} ns "
+        lines.append(f"floor {f.name} on {RunKey(f.runtime, f.interpreter)}: {_ns(f.estimate)} ns "
                      f"({f.formula})")
     return "\n".join(lines)
 
