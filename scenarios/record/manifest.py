@@ -203,10 +203,17 @@ class GuestRecord:
     sha256: str
     bytes: int
     path: str
-    replaced: bool  # given with --guest NAME=PATH instead of the committed build
+    replaced: bool = False  # given with --guest NAME=PATH instead of the committed build
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GuestRecord:
+        """(Runs from before --guest recorded no ``replaced``, and a path relative to the
+        project.)"""
+        return cls(str(data.get("sha256", "")), int(data.get("bytes", 0)),
+                   str(data.get("path", "")), data.get("replaced") is True)
 
 
 @dataclass
@@ -315,7 +322,7 @@ class Manifest:
                 orchestrator=data["orchestrator"], pyperf_args=list(data["pyperf_args"]),
                 options=Options.from_dict(data["options"]), profile=data.get("profile"),
                 scenario_defaults=data["scenario_defaults"],
-                guests={n: GuestRecord(**g) for n, g in data["guests"].items()},
+                guests={n: GuestRecord.from_dict(g) for n, g in data["guests"].items()},
                 declared={n: DeclaredRecord(**d) for n, d in data["declared"].items()},
                 interpreters=[i for i in data["interpreters"] if isinstance(i, dict)],
                 plan=[PlanEntry.from_dict(p) for p in data["plan"] if isinstance(p, dict)],

@@ -61,6 +61,13 @@ def test_a_minimal_old_manifest_reads_with_defaults() -> None:
     assert m.left() == [] and m.unavailable == {"wasmer": "no wheel"}
 
 
+def test_guests_of_runs_from_before_guest_replacement_read() -> None:
+    m = Manifest.from_dict({"schema": 1, "runtimes": {}, "options": {}, "unavailable": {},
+                            "guests": {"article": {"sha256": "ab", "bytes": 3,
+                                                   "path": "guest/article.wasm"}}})
+    assert m.guests["article"] == record.GuestRecord("ab", 3, "guest/article.wasm", False)
+
+
 def test_optional_keys_are_written_only_when_set() -> None:
     m = Manifest("r1", options=record.Options(scenarios=["no_op", "add_numbers"]),
                  plan=[record.PlanEntry("python", "cpython-3.11.7", "/bin/python")])
