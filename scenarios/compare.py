@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+from scenarios.record.status import Status
+
 PROG = "python -m scenarios.compare"
 EXIT_SLOWER = 1
 
@@ -39,7 +41,6 @@ class Row:
 def compare(base: Any, new: Any, threshold: float) -> list[Row]:
     """Rows for every runtime x benchmark of either run (``base``/``new`` are loaded Runs)."""
     from scenarios.reporting import fmt, stats
-    from scenarios.reporting.load import OK
 
     def cells(run: Any) -> dict[tuple[str, str], dict[str, Any]]:
         df = run.cells[run.cells["benchmark"].notna()]
@@ -56,10 +57,10 @@ def compare(base: Any, new: Any, threshold: float) -> list[Row]:
             only = a or b
             rows.append(Row(key, name, "", "", "", "", f"only in {where} ({only['status']})"))
             continue
-        if a["status"] != OK or b["status"] != OK or a_bench is None or b_bench is None:
+        if a["status"] != Status.OK or b["status"] != Status.OK or None in (a_bench, b_bench):
+            why = f" ({b['detail']})" if b["status"] != Status.OK and b["detail"] else ""
             rows.append(Row(key, name, _shown(a, a_bench), _shown(b, b_bench), "", "",
-                            f"no comparison: {a['status']} -> {b['status']}"
-                            + (f" ({b['detail']})" if b["status"] != OK and b["detail"] else "")))
+                            f"no comparison: {a['status']} -> {b['status']}{why}"))
             continue
         r = stats.ratio_ci(stats.process_matrix(b_bench), stats.process_matrix(a_bench))
         if not r.has_interval:
@@ -81,7 +82,7 @@ def compare(base: Any, new: Any, threshold: float) -> list[Row]:
 def _shown(cell: dict[str, Any], bench: Any) -> str:
     from scenarios.reporting import fmt
 
-    return fmt.ns(bench.median() * 1e9) if bench is not None and cell["status"] == "ok" \
+    return fmt.ns(bench.median() * 1e9) if bench is not None and cell["status"] == Status.OK \
         else cell["status"]
 
 
@@ -89,16 +90,16 @@ def notes(base: Any, new: Any) -> list[str]:
     """What differs between the runs besides the results (it may explain a difference)."""
     out = []
     m1, m2 = base.manifest, new.manifest
-    sha1 = {g: v.get("sha256") for g, v in m1.get("guests", {}).items()}
-    sha2 = {g: v.get("sha256") for g, v in m2.get("guests", {}).items()}
+    sha1 = {g: v.sha256 for g, v in m1.guests.items()}
+    sha2 = {g: v.sha256 for g, v in m2.guests.items()}
     for g in sorted(set(sha1) & set(sha2)):
         if sha1[g] != sha2[g]:
             out.append(f"guest {g!r} differs between the runs (sha256 {sha1[g][:12]}... vs "
                        f"{sha2[g][:12]}...)")
-    if m1.get("pyperf_args") != m2.get("pyperf_args"):
-        out.append(f"pyperf options differ: {' '.join(m1.get('pyperf_args', [])) or 'defaults'}"
-                   f" vs {' '.join(m2.get('pyperf_args', [])) or 'defaults'}")
-    cpu1, cpu2 = m1.get("machine", {}).get("cpu"), m2.get("machine", {}).get("cpu")
+    if m1.pyperf_args != m2.pyperf_args:
+        out.append(f"pyperf options differ: {' '.join(m1.pyperf_args) or 'defaults'}"
+                   f" vs {' '.join(m2.pyperf_args) or 'defaults'}")
+    cpu1, cpu2 = m1.machine.get("cpu"), m2.machine.get("cpu")
     if cpu1 != cpu2:
         out.append(f"different CPUs: {cpu1} vs {cpu2}")
     for run, label in ((base, "BASE"), (new, "NEW")):

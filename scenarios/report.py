@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from scenarios.orchestrate import hosts
+from scenarios.record import paths
 
 PROG = "python -m scenarios.report"
-DEFAULT_RESULTS = hosts.PROJECT_ROOT / "results"
+DEFAULT_RESULTS = paths.RESULTS
 
 
 def default_out(run_dir: Path) -> Path:

@@ -5,14 +5,13 @@
     results/<run-id>/parts/<runtime>@<interp>/     per-scenario pyperf output, events and logs
 
 Every file is written to a temporary name and renamed, so a killed run never leaves a
-half-written result or manifest.
+half-written result or manifest. The manifest itself is read and written by
+``scenarios.record.manifest`` only.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import json
 import os
 import platform
 import tempfile
@@ -21,30 +20,11 @@ from typing import Any
 
 import pyperf
 
-MANIFEST = "manifest.json"
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+from scenarios.record.files import atomic_write, atomic_write_json
+from scenarios.record.paths import MANIFEST
 
-
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        binary = isinstance(data, bytes)
-        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_json(path: Path, data: Any) -> None:
-    atomic_write(path, json.dumps(data, indent=1, sort_keys=False) + "\n")
+__all__ = ["MANIFEST", "atomic_write", "atomic_write_json", "check_writable", "machine",
+           "merge_suites", "new_run_dir", "now"]
 
 
 def now() -> str:
@@ -116,7 +96,3 @@ def merge_suites(parts: list[Path], out: Path) -> list[str]:
             os.unlink(tmp)
     return list(benchmarks)
 
-
-def load_manifest(run_dir: Path) -> dict[str, Any]:
-    with open(run_dir / MANIFEST, encoding="utf-8") as fh:
-        return json.load(fh)

@@ -33,10 +33,23 @@ from scenarios import catalog, results
 from scenarios.catalog import declared, profiles
 from scenarios.catalog.declared import Declaration
 from scenarios.orchestrate import cell, hosts, progress
-from scenarios.orchestrate.cell import CellSpec, declined, run_cell, tally
+from scenarios.orchestrate.cell import CellSpec, run_cell
+from scenarios.record import manifest as record
+from scenarios.record import paths
+from scenarios.record.manifest import (
+    BenchmarkRecord,
+    CellRecord,
+    DeclaredRecord,
+    GuestRecord,
+    Manifest,
+    Options,
+    PlanEntry,
+    RuntimeEntry,
+)
+from scenarios.record.status import Status
 
 PROG = "python -m scenarios.run"
-DEFAULT_RESULTS = hosts.PROJECT_ROOT / "results"
+DEFAULT_RESULTS = paths.RESULTS
 DEFAULT_CALL_TIMEOUT = 60.0  # unless the user or the scenario (Scenario.defaults) says otherwise
 
 # pyperf options passed unchanged to every benchmark process (same settings for every runtime).
@@ -304,47 +317,40 @@ def _new_run(args: argparse.Namespace) -> int:
         estimate.show(skipped)
         return 0
     run_dir = results.new_run_dir(args.results_dir)
-    manifest: dict[str, Any] = {
-        "schema": 1,
-        "run_id": run_dir.name,
-        "command": " ".join([PROG, *map(shlex.quote, sys.argv[1:])]),
-        "started": results.now(),
-        "finished": None,
-        "complete": False,
-        "machine": results.machine(),
-        "orchestrator": {"python": sys.executable, "interpreter": found[0].label},
-        "pyperf_args": perf_args,
-        "options": {"runtimes": runtime_names, "scenarios": scenario_names,
-                    "max_bytes": args.max_bytes, "call_timeout": args.call_timeout,
-                    "module_sizes": args.module_sizes or profile.module_sizes,
-                    "profile": profile.name},
-        "profile": {"name": profile.name, "summary": profile.summary,
-                    "pyperf_defaults": dict(profile.pyperf)},
+    manifest = Manifest(
+        run_id=run_dir.name,
+        command=" ".join([PROG, *map(shlex.quote, sys.argv[1:])]),
+        started=results.now(),
+        machine=results.machine(),
+        orchestrator={"python": sys.executable, "interpreter": found[0].label},
+        pyperf_args=perf_args,
+        options=Options(runtime_names, scenario_names, args.max_bytes, args.call_timeout,
+                        args.module_sizes or profile.module_sizes, profile.name),
+        profile={"name": profile.name, "summary": profile.summary,
+                 "pyperf_defaults": dict(profile.pyperf)},
         # Settings a scenario declares for itself (Scenario.defaults), used where the user
         # passed none: the same for every runtime.
-        "scenario_defaults": {sc.name: sc.settings(profile.name) for sc in scenarios
-                              if sc.settings(profile.name)},
-        "guests": {name: {"sha256": g.sha256, "bytes": len(g.wasm), "path": str(g.path),
-                          "replaced": g.file is not None}
-                   for name, g in guests.items()},
-        "declared": {name: {"source": d.source, "module": d.module,
-                            "sha256": catalog.get(name).metadata["module_sha256"],
-                            "declaration": json.loads(d.to_json())}
-                     for name, d in decls.items() if name in scenario_names},
-        "interpreters": [{"label": h.label, "python": h.python, "problem": h.problem}
-                         for h in found],
-        "plan": [{"runtime": a.runtime, "interpreter": a.host.label, "python": a.host.python,
-                  "info": a.host.runtimes.get(a.runtime, {})} for a in pairs],
-        "runtimes": {},
-        "unavailable": skipped,
-    }
-    results.atomic_write_json(run_dir / results.MANIFEST, manifest)
+        scenario_defaults={sc.name: sc.settings(profile.name) for sc in scenarios
+                           if sc.settings(profile.name)},
+        guests={name: GuestRecord(g.sha256, len(g.wasm), str(g.path), g.file is not None)
+                for name, g in guests.items()},
+        declared={name: DeclaredRecord(d.source, d.module,
+                                       catalog.get(name).metadata["module_sha256"],
+                                       json.loads(d.to_json()))
+                  for name, d in decls.items() if name in scenario_names},
+        interpreters=[{"label": h.label, "python": h.python, "problem": h.problem}
+                      for h in found],
+        plan=[PlanEntry(a.runtime, a.host.label, a.host.python,
+                        a.host.runtimes.get(a.runtime, {})) for a in pairs],
+        unavailable=skipped,
+    )
+    record.write(run_dir, manifest)
     print(f"Run {run_dir.name}, profile {profile.name}: {len(pairs)} runtime/interpreter pairs "
           f"x {len(scenarios)} scenarios{' with ' + ' '.join(perf_args) if perf_args else ''}")
     estimate.show(skipped, brief=True)
     if not pairs:
-        manifest["finished"] = results.now()
-        results.atomic_write_json(run_dir / results.MANIFEST, manifest)
+        manifest.finished = results.now()
+        record.write(run_dir, manifest)
         print(f"{PROG}: nothing could run; see the reasons above", file=sys.stderr)
         return 1
     return _execute(run_dir, manifest, report=not args.no_report, debug=args.debug)
@@ -354,121 +360,102 @@ def _resume(args: argparse.Namespace) -> int:
     """Finish an interrupted run in its own folder, with the settings it started with."""
     run_dir = args.resume
     try:
-        manifest = results.load_manifest(run_dir)
-        options, plan = manifest["options"], manifest["plan"]
-    except (OSError, ValueError, KeyError, TypeError):
+        manifest = record.read(run_dir)
+    except record.ManifestError:
         raise UsageError(f"{run_dir} is not a run folder with a readable manifest.json") from None
-    if manifest.get("complete"):
+    options, plan = manifest.options, manifest.plan
+    if manifest.complete:
         print(f"Run {run_dir} is already complete; nothing to resume.")
         return 0
-    for name, d in manifest.get("declared", {}).items():
-        decl = Declaration.from_json(json.dumps(d["declaration"]))
+    for name, d in manifest.declared.items():
+        decl = Declaration.from_json(json.dumps(d.declaration))
         if name not in catalog.all_scenarios():
             catalog.register(decl.scenario())
-        if catalog.get(name).metadata.get("module_sha256") != d["sha256"]:
-            raise UsageError(f"cannot resume: module {d['module']} changed since the run began")
+        if catalog.get(name).metadata.get("module_sha256") != d.sha256:
+            raise UsageError(f"cannot resume: module {d.module} changed since the run began")
     try:
-        names = [catalog.get(n).name for n in options["scenarios"]]
+        names = [catalog.get(n).name for n in options.scenarios]
     except LookupError as exc:
         raise UsageError(f"cannot resume: {exc}") from None
-    for name, g in manifest["guests"].items():
-        if g["replaced"]:
-            guest.override(name, Path(g["path"]))
+    for name, g in manifest.guests.items():
+        if g.replaced:
+            guest.override(name, Path(g.path))
         try:
             now = guest.get(name).sha256
         except GuestError as exc:
             raise UsageError(f"cannot resume: {exc}") from None
-        if now != g["sha256"]:
+        if now != g.sha256:
             raise UsageError(f"cannot resume: guest {name} changed since the run began "
-                             f"(sha256 {g['sha256'][:12]} then, {now[:12]} now)")
+                             f"(sha256 {g.sha256[:12]} then, {now[:12]} now)")
     for p in plan:
-        host = hosts.probe(p["python"], [p["runtime"]])
-        if not host.has(p["runtime"]) or host.label != p["interpreter"]:
-            why = host.problem or host.runtimes.get(p["runtime"], {}).get("reason") or host.label
-            raise UsageError(f"cannot resume: {p['runtime']} no longer runs on "
-                             f"{p['interpreter']} ({p['python']}): {why}")
-    if options.get("module_sizes"):
-        generated.use_sizes(options["module_sizes"])
+        host = hosts.probe(p.python, [p.runtime])
+        if not host.has(p.runtime) or host.label != p.interpreter:
+            why = host.problem or host.runtimes.get(p.runtime, {}).get("reason") or host.label
+            raise UsageError(f"cannot resume: {p.runtime} no longer runs on "
+                             f"{p.interpreter} ({p.python}): {why}")
+    if options.module_sizes:
+        generated.use_sizes(options.module_sizes)
     else:  # a run from before profiles: the sizes were the defaults of that day
         generated.use_sizes(profiles.get("full").module_sizes)
-    manifest.pop("interrupted", None)
-    manifest.pop("missing", None)
-    manifest.setdefault("resumed", []).append(
-        {"command": " ".join([PROG, *map(shlex.quote, sys.argv[1:])]), "at": results.now()})
-    print(f"Resuming {run_dir}: {len(_missing(manifest))} of "
+    manifest.interrupted = manifest.missing = None
+    manifest.resumed = [*(manifest.resumed or []), {
+        "command": " ".join([PROG, *map(shlex.quote, sys.argv[1:])]), "at": results.now()}]
+    print(f"Resuming {run_dir}: {len(manifest.left())} of "
           f"{len(plan) * len(names)} runtime/scenario cells left")
     return _execute(run_dir, manifest, report=not args.no_report, debug=args.debug)
 
 
-def _missing(manifest: dict[str, Any]) -> list[str]:
-    """``runtime@interpreter: scenario`` for every planned cell not recorded yet."""
-    out = []
-    for p in manifest["plan"]:
-        key = f"{p['runtime']}@{p['interpreter']}"
-        done = manifest["runtimes"].get(key, {}).get("scenarios", {})
-        out += [f"{key}: {s}" for s in manifest["options"]["scenarios"] if s not in done]
-    return out
-
-
-def _execute(run_dir: Path, manifest: dict[str, Any], report: bool = True, debug: bool = False
+def _execute(run_dir: Path, manifest: Manifest, report: bool = True, debug: bool = False
              ) -> int:
     """Run every planned cell not recorded yet; on Ctrl-C/SIGTERM leave an honest manifest."""
-    options = manifest["options"]
-    profile = profiles.get(options.get("profile", "full"))  # runs before profiles ran all
-    scenarios = [catalog.get(n) for n in options["scenarios"]]
+    options = manifest.options
+    profile = profiles.get(options.profile or "full")  # runs before profiles ran all
+    scenarios = [catalog.get(n) for n in options.scenarios]
     plan = progress.Plan.from_manifest(manifest, scenarios, profile)
-    bar = progress.Bar(plan, done=[(p["runtime"], p["interpreter"], s)
-                                   for p in manifest["plan"]
-                                   for s in manifest["runtimes"].get(
-                                       f"{p['runtime']}@{p['interpreter']}", {}
-                                   ).get("scenarios", {})])
-    guest_args = tuple(arg for name, g in manifest["guests"].items() if g["replaced"]
-                       for arg in ("--guest", f"{name}={g['path']}"))
-    declarations = {name: json.dumps(d["declaration"])
-                    for name, d in manifest.get("declared", {}).items()}
-    return_code = 0
+    bar = progress.Bar(plan, done=[(p.runtime, p.interpreter, s) for p in manifest.plan
+                                   for s in manifest.done(p.key)])
+    guest_args = tuple(arg for name, g in manifest.guests.items() if g.replaced
+                       for arg in ("--guest", f"{name}={g.path}"))
+    declarations = {name: json.dumps(d.declaration) for name, d in manifest.declared.items()}
+    return_code, stopped_by = 0, ""
     with cell.stoppable(), bar:
         try:
-            for p in manifest["plan"]:
-                key = f"{p['runtime']}@{p['interpreter']}"
-                entry = manifest["runtimes"].setdefault(key, {
-                    "runtime": p["runtime"], "interpreter": p["interpreter"],
-                    "python": p["python"], "info": p["info"], "file": f"{key}.json",
-                    "scenarios": {}})
-                part_dir = run_dir / "parts" / key
+            for p in manifest.plan:
+                entry = manifest.start(p)
+                part_dir = run_dir / "parts" / str(p.key)
                 part_dir.mkdir(parents=True, exist_ok=True)
                 for sc in scenarios:
                     cell.check_stop()
-                    if sc.name in entry["scenarios"]:
+                    if sc.name in entry.scenarios:
                         continue
                     extra = guest_args + (("--declared", declarations[sc.name])
                                           if sc.name in declarations else ())
-                    timeout = (options["call_timeout"]
+                    timeout = (options.call_timeout
                                or sc.defaults.get("call_timeout", DEFAULT_CALL_TIMEOUT))
-                    spec = CellSpec(p["python"], p["runtime"], sc.name, timeout,
-                                    options["max_bytes"], tuple(manifest["pyperf_args"]), extra,
-                                    profile.name)
+                    spec = CellSpec(p.python, p.runtime, sc.name, timeout, options.max_bytes,
+                                    tuple(manifest.pyperf_args), extra, profile.name)
                     _run_and_record(spec, sc, run_dir, part_dir, entry, manifest, bar)
-            manifest["complete"] = True
+            manifest.complete = True
         except cell.Stop as stop:
-            for key, entry in manifest["runtimes"].items():  # keep every benchmark timed so far
+            for key, entry in manifest.runtimes.items():  # keep every benchmark timed so far
                 results.merge_suites(sorted((run_dir / "parts" / key).glob("*.json")),
-                                     run_dir / entry["file"])
-            manifest["interrupted"] = {"signal": stop.signal_name, "at": results.now()}
-            manifest["missing"] = _missing(manifest)
+                                     run_dir / entry.file)
+            manifest.interrupted = {"signal": stop.signal_name, "at": results.now()}
+            manifest.missing = manifest.left()
+            stopped_by = stop.signal_name
             return_code = 128 + signal.Signals[stop.signal_name].value
         finally:
-            manifest["finished"] = results.now()
-            results.atomic_write_json(run_dir / results.MANIFEST, manifest)
+            manifest.finished = results.now()
+            record.write(run_dir, manifest)
             notes = _summarize(run_dir, manifest)
-            if "summaries" in manifest:
-                results.atomic_write_json(run_dir / results.MANIFEST, manifest)
+            if manifest.summaries is not None:
+                record.write(run_dir, manifest)
     if return_code:
-        print(f"\n{PROG}: interrupted ({manifest['interrupted']['signal']}); what finished is "
-              f"kept, {len(manifest['missing'])} cells missing.\nFinish it with: "
+        print(f"\n{PROG}: interrupted ({stopped_by}); what finished is "
+              f"kept, {len(manifest.left())} cells missing.\nFinish it with: "
               f"{PROG} --resume {run_dir}", file=sys.stderr)
         return return_code
-    print_summary(manifest, options["scenarios"])
+    print_summary(manifest, options.scenarios)
     for line in notes:
         print(line)
     print(f"\nResults: {run_dir}")
@@ -489,7 +476,7 @@ def make_report(run_dir: Path, debug: bool) -> int:
     return 0
 
 
-def _summarize(run_dir: Path, manifest: dict[str, Any]) -> list[str]:
+def _summarize(run_dir: Path, manifest: Manifest) -> list[str]:
     """Write the registered run summaries (``catalog.register_summary``) beside the manifest
     and list them in it; return the lines to print. A summary that fails costs only itself:
     the error is recorded in its place. (Called after the manifest is safely written.)
@@ -501,47 +488,50 @@ def _summarize(run_dir: Path, manifest: dict[str, Any]) -> list[str]:
             if data is None:
                 continue
             results.atomic_write_json(run_dir / f"{name}.json", data)
-            manifest.setdefault("summaries", {})[name] = f"{name}.json"
+            manifest.summaries = {**(manifest.summaries or {}), name: f"{name}.json"}
             lines.append(f"\n{name} summary: {run_dir / f'{name}.json'}")
             notes = catalog.SUMMARY_NOTES.get(name)
             lines += notes(data) if notes else []
         except Exception as exc:
-            manifest.setdefault("summaries", {})[name] = {"error": f"{type(exc).__name__}: {exc}"}
+            manifest.summaries = {**(manifest.summaries or {}),
+                                  name: {"error": f"{type(exc).__name__}: {exc}"}}
             print(f"{PROG}: summary {name} failed: {exc}", file=sys.stderr)
     return lines
 
 
 def _run_and_record(spec: CellSpec, sc: catalog.Scenario, run_dir: Path, part_dir: Path,
-                    entry: dict[str, Any], manifest: dict[str, Any], bar: progress.Bar) -> None:
-    key = f"{spec.runtime}@{entry['interpreter']}"
+                    entry: RuntimeEntry, manifest: Manifest, bar: progress.Bar) -> None:
+    key = str(entry.key)
     started = time.monotonic()
     benches = sc.benchmarks(spec.max_bytes, profiles.get(spec.profile).headline_only)
     names = [b.name for b in benches]
-    missing = sc.requires - progress.capabilities(entry["info"])
+    missing = sc.requires - progress.capabilities(entry.info)
     if missing:  # known from the probe: no process needed to say so
-        res = declined(names, f"needs {', '.join(sorted(c.value for c in missing))}")
+        res = CellRecord.declined(names,
+                                  f"needs {', '.join(sorted(c.value for c in missing))}")
     else:
         bar.begin(key, sc.name)
         res = run_cell(spec, names, part_dir, bar.advance)
-        timed = results.merge_suites(sorted(part_dir.glob("*.json")), run_dir / entry["file"])
+        timed = results.merge_suites(sorted(part_dir.glob("*.json")), run_dir / entry.file)
         for name, b in res.benchmarks.items():
-            if b["status"] == "ok" and name not in timed:
-                b.update(status="failed", detail="result file lost")
+            if b.status == Status.OK and name not in timed:
+                res.benchmarks[name] = BenchmarkRecord(Status.FAILED, "result file lost",
+                                                       b.facts)
     for bench in benches:
         if bench.metadata and bench.name in res.benchmarks:
-            res.benchmarks[bench.name]["metadata"] = bench.metadata
+            res.benchmarks[bench.name].metadata = bench.metadata
     res.settle()
-    entry["scenarios"][sc.name] = res.as_dict()
-    results.atomic_write_json(run_dir / results.MANIFEST, manifest)
+    entry.scenarios[sc.name] = res
+    record.write(run_dir, manifest)
     notes = [n for n in (res.detail, res.not_supported()) if n]
     note = f" ({'; '.join(notes)})" if notes else ""
-    bar.finish(spec.runtime, entry["interpreter"], sc.name,
-               f"[{key}] {sc.name} ... {res.status} {tally(res.benchmarks)}{note} "
+    bar.finish(spec.runtime, entry.interpreter, sc.name,
+               f"[{key}] {sc.name} ... {res.status} {res.tally()}{note} "
                f"[{time.monotonic() - started:.0f} s]")
 
 
-def print_summary(manifest: dict[str, Any], scenario_names: list[str]) -> None:
-    keys = list(manifest["runtimes"])
+def print_summary(manifest: Manifest, scenario_names: list[str]) -> None:
+    keys = list(manifest.runtimes)
     if not keys:
         return
     width = max(len(k) for k in keys)
@@ -550,19 +540,19 @@ def print_summary(manifest: dict[str, Any], scenario_names: list[str]) -> None:
     for key in keys:
         cells = []
         for s in scenario_names:
-            r = manifest["runtimes"][key]["scenarios"].get(s)
+            r = manifest.done(key).get(s)
             if r is None:
                 cells.append("-")
-            elif r["status"] in ("unsupported", "unavailable"):
-                cells.append(r["status"])
+            elif r.status.declined:
+                cells.append(r.status)
             else:
-                mark = "" if r["status"] == "ok" else f" {r['status']}"
-                cells.append(f"{tally(r['benchmarks'])}{mark}")
+                mark = "" if r.status == Status.OK else f" {r.status}"
+                cells.append(f"{r.tally()}{mark}")
         print(f"{key:<{width}}  " + "  ".join(f"{c[:14]:>14}" for c in cells))
-    if any(b["status"] == "unsupported" for e in manifest["runtimes"].values()
-           for r in e["scenarios"].values() for b in r["benchmarks"].values()):
+    if any(b.status == Status.UNSUPPORTED for e in manifest.runtimes.values()
+           for r in e.scenarios.values() for b in r.benchmarks.values()):
         print("(n/s: benchmarks a runtime does not support, with the reason in the manifest)")
-    for name, reason in manifest["unavailable"].items():
+    for name, reason in manifest.unavailable.items():
         print(f"{name}: not run ({reason})")
 
 

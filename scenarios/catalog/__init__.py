@@ -22,6 +22,7 @@ from typing import Any
 import guest
 from runtimes import wasm_binary
 from runtimes.base import Capability, Imports, Instance, NotSupported, Runtime
+from scenarios.record.manifest import Manifest
 
 __all__ = ["NotSupported"]  # raised by a benchmark's prepare(): that cell reads "not supported"
 
@@ -261,7 +262,7 @@ SCENARIOS: dict[str, Scenario] = {}
 # Derived results written beside a run's manifest when it ends: name -> fn(run_dir, manifest),
 # returning the JSON-ready data for ``<run_dir>/<name>.json``, or None when nothing applies.
 # ``notes(data)`` (optional) gives the lines to print under the run's status table.
-RunSummary = Callable[[Path, dict[str, Any]], Any]
+RunSummary = Callable[[Path, Manifest], Any]
 SummaryNotes = Callable[[Any], list[str]]
 SUMMARIES: dict[str, RunSummary] = {}
 SUMMARY_NOTES: dict[str, SummaryNotes] = {}

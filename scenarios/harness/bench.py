@@ -34,9 +34,9 @@ from scenarios import catalog
 from scenarios.catalog import Benchmark, Session, ValidationError, profiles
 from scenarios.catalog.declared import Declaration
 from scenarios.harness.timing import compile_workload, refreshed
+from scenarios.record import exits
+from scenarios.record.status import Event
 
-# Exit codes the orchestrator understands.
-EXIT_UNAVAILABLE = 3
 MAX_LOOPS = 2**32  # as pyperf's own calibration
 # pyperf's options for the settings a profile, a scenario or a benchmark may declare
 PYPERF_OPTIONS = {"processes": ("-p", "--processes"), "values": ("-n", "--values"),
@@ -50,7 +50,7 @@ class EventLog:
     def __init__(self, path: str | None) -> None:
         self.path = path
 
-    def emit(self, event: str, **fields: Any) -> None:
+    def emit(self, event: Event, **fields: Any) -> None:
         if not self.path:
             return
         line = json.dumps({"event": event, "pid": os.getpid(), **fields})
@@ -167,19 +167,19 @@ def _time_func(runtime: Runtime, bench: Benchmark, session: Session, events: Eve
 
     def time_func(loops: int) -> float:
         if not state:
-            events.emit("worker", benchmark=bench.name)
+            events.emit(Event.WORKER, benchmark=bench.name)
             with watchdog(call_timeout, watchdog_path):
                 try:
                     _, state["timed"], state["recheck"] = check(runtime, bench, session)
                 except ValidationError as exc:
-                    events.emit("worker_failed", benchmark=bench.name, detail=str(exc))
+                    events.emit(Event.WORKER_FAILED, benchmark=bench.name, detail=str(exc))
                     raise
         with watchdog(call_timeout, watchdog_path):
             try:
                 elapsed = state["timed"](loops)
                 state["recheck"]()
             except ValidationError as exc:
-                events.emit("worker_failed", benchmark=bench.name, detail=str(exc))
+                events.emit(Event.WORKER_FAILED, benchmark=bench.name, detail=str(exc))
                 raise
         return elapsed
 
@@ -257,7 +257,7 @@ def _last_started(events: EventLog, pid: int) -> str | None:
     )
 
     return next((e["benchmark"] for e in reversed(read_events(Path(events.path)))
-                 if e["event"] == "worker" and e.get("pid") == pid), None)
+                 if e["event"] == Event.WORKER and e.get("pid") == pid), None)
 
 
 def _run_workers(runner: pyperf.Runner, args: Any, benches: list[Benchmark],
@@ -295,11 +295,12 @@ def _run_workers(runner: pyperf.Runner, args: Any, benches: list[Benchmark],
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-                rc = 124  # what pyperf's own worker timeout exits with
+                rc = exits.PYPERF_TIMEOUT  # what pyperf's own worker timeout exits with
             if rc != 0:
-                events.emit("start", benchmark=_last_started(events, proc.pid) or wanted[0].name)
+                events.emit(Event.START,
+                            benchmark=_last_started(events, proc.pid) or wanted[0].name)
                 print(f"{sys.executable} failed with exit code {rc}", file=sys.stderr)
-                return 124 if rc == 124 else 1
+                return exits.PYPERF_TIMEOUT if rc == exits.PYPERF_TIMEOUT else 1
             part = pyperf.BenchmarkSuite.load(str(out))
             if merged is None:
                 merged = part
@@ -310,8 +311,8 @@ def _run_workers(runner: pyperf.Runner, args: Any, benches: list[Benchmark],
     if args.output and merged is not None:
         merged.dump(args.output)
     for bench in benches:
-        events.emit("start", benchmark=bench.name)
-        events.emit("done", benchmark=bench.name)
+        events.emit(Event.START, benchmark=bench.name)
+        events.emit(Event.DONE, benchmark=bench.name)
     return 0
 
 
@@ -385,9 +386,9 @@ def main() -> int:
     try:
         runtime = runtimes.get(args.runtime)()
     except RuntimeUnavailable as exc:
-        events.emit("unavailable", reason=str(exc))
+        events.emit(Event.UNAVAILABLE, reason=str(exc))
         print(f"scenarios.harness.bench: {exc}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
+        return exits.UNAVAILABLE
     info = runtime.info
     runner.metadata.update(info.as_metadata())
     if defaults:
@@ -425,29 +426,29 @@ def _main(runner: pyperf.Runner, args: Any, scenario: catalog.Scenario, runtime:
     benches = _selected(scenario, args)
     settings: dict[str, dict[str, int | float]] = {}  # per benchmark, in the main process
 
-    events.emit("begin", info=runtime.info.as_metadata(),
+    events.emit(Event.BEGIN, info=runtime.info.as_metadata(),
                 benchmarks=[b.name for b in benches])
     if not runtime.supports(scenario.requires):
         missing = sorted(c.value for c in scenario.requires - runtime.capabilities)
-        events.emit("unsupported", reason=f"needs {', '.join(missing)}")
+        events.emit(Event.UNSUPPORTED, reason=f"needs {', '.join(missing)}")
         return 0
     problem = scenario.export_problem()
     passed = []
     for bench in benches:
         if not runtime.supports(bench.requires):
             missing = sorted(c.value for c in bench.requires - runtime.capabilities)
-            events.emit("not_supported", benchmark=bench.name,
+            events.emit(Event.NOT_SUPPORTED, benchmark=bench.name,
                         detail=f"needs {', '.join(missing)}")
             continue
         # the bytes one statement handles: a guest-side loop repeats its payload
         refusal = runtime.refuses_payload(bench.payload_bytes * bench.ops_per_statement)
         if refusal:
-            events.emit("not_supported", benchmark=bench.name, detail=refusal)
+            events.emit(Event.NOT_SUPPORTED, benchmark=bench.name, detail=refusal)
             continue
         if problem:
-            events.emit("invalid", benchmark=bench.name, detail=problem)
+            events.emit(Event.INVALID, benchmark=bench.name, detail=problem)
             continue
-        events.emit("validate", benchmark=bench.name)
+        events.emit(Event.VALIDATE, benchmark=bench.name)
         facts: dict[str, Any] = {}
         own = {k: v for k, v in bench.defaults.items() if k not in explicit}
         with watchdog(args.call_timeout, watchdog_path):
@@ -456,12 +457,12 @@ def _main(runner: pyperf.Runner, args: Any, scenario: catalog.Scenario, runtime:
                 if not (own.get("loops") or args.loops):
                     own["loops"] = calibrate(timed, own.get("min_time", args.min_time))
             except ValidationError as exc:
-                events.emit("invalid", benchmark=bench.name, detail=str(exc))
+                events.emit(Event.INVALID, benchmark=bench.name, detail=str(exc))
                 continue
             except NotSupported as exc:
-                events.emit("not_supported", benchmark=bench.name, detail=str(exc))
+                events.emit(Event.NOT_SUPPORTED, benchmark=bench.name, detail=str(exc))
                 continue
-        events.emit("valid", benchmark=bench.name, **({"facts": facts} if facts else {}))
+        events.emit(Event.VALID, benchmark=bench.name, **({"facts": facts} if facts else {}))
         settings[bench.name] = own
         passed.append(bench)
     benches = passed

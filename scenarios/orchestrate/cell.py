@@ -19,14 +19,17 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyperf
 
-from scenarios.harness.bench import EXIT_UNAVAILABLE
 from scenarios.orchestrate import hosts
+from scenarios.record import exits
+from scenarios.record.manifest import BenchmarkRecord, CellRecord
+from scenarios.record.paths import PROJECT_ROOT
+from scenarios.record.status import VERDICTS, Event, Status
 
 
 class Stop(BaseException):
@@ -68,55 +71,6 @@ def stoppable() -> Iterator[None]:
 _CRASH_MESSAGE = re.compile(r"panicked at [^\n]*\n([^\n]+)|Fatal Python error: ([^\n]+)")
 
 
-@dataclass
-class CellResult:
-    """Per benchmark: status, a one-line detail (and its metadata, added by the run); the
-    cell's status summarises them, leaving out benchmarks the runtime cannot run."""
-
-    status: str = "ok"  # ok | partial | failed | unsupported | unavailable
-    detail: str = ""
-    benchmarks: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def settle(self) -> None:
-        if self.status in ("unsupported", "unavailable"):
-            return
-        refused = [b for b in self.benchmarks.values() if b["status"] == "unsupported"]
-        states = [b["status"] for b in self.benchmarks.values() if b["status"] != "unsupported"]
-        if refused and not states:
-            self.status, self.detail = "unsupported", refused[0]["detail"]
-            return
-        if not states:
-            self.status = "failed"
-            self.detail = self.detail or "no benchmark ran"
-        elif all(s == "ok" for s in states):
-            self.status = "ok"
-        elif any(s == "ok" for s in states):
-            self.status = "partial"
-        else:
-            self.status = "failed"
-        if not self.detail and self.status != "ok":
-            bad = next(b for b in self.benchmarks.values()
-                       if b["status"] not in ("ok", "unsupported"))
-            self.detail = f"{bad['status']}: {bad['detail']}"
-
-    def not_supported(self) -> str:
-        """'not supported: <reason>' when the runtime declined some benchmarks, else ''."""
-        refused = [b for b in self.benchmarks.values() if b["status"] == "unsupported"]
-        if not refused or self.status == "unsupported":
-            return ""
-        return f"not supported: {refused[0]['detail']}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "detail": self.detail, "benchmarks": self.benchmarks}
-
-
-def tally(benchmarks: dict[str, dict[str, str]]) -> str:
-    """'ok/total' over the benchmarks that ran, plus ', N n/s' for those a runtime declined."""
-    states = [b["status"] for b in benchmarks.values()]
-    refused = states.count("unsupported")
-    return f"{states.count('ok')}/{len(states) - refused}{f', {refused} n/s' if refused else ''}"
-
-
 @dataclass(frozen=True)
 class CellSpec:
     """Everything that defines a cell's processes (identical for every runtime of a run)."""
@@ -129,12 +83,6 @@ class CellSpec:
     pyperf_args: tuple[str, ...]
     extra_args: tuple[str, ...] = ()  # e.g. --guest NAME=PATH, --declared JSON
     profile: str = "quick"
-
-
-def declined(names: list[str], reason: str) -> CellResult:
-    """A scenario the runtime cannot run at all: every benchmark says so, with the reason."""
-    return CellResult("unsupported", reason,
-                      {n: {"status": "unsupported", "detail": reason} for n in names})
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
@@ -165,7 +113,7 @@ def spawn(cmd: list[str], log_path: Path, events_path: Path, idle_limit: float,
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, env=hosts.child_env(),
-                                cwd=hosts.PROJECT_ROOT, start_new_session=True)
+                                cwd=PROJECT_ROOT, start_new_session=True)
         last_change, last_size = time.monotonic(), -1
         try:
             while True:
@@ -193,18 +141,18 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 def _death(rc: int, stalled: bool, log_text: str, watchdog_text: str, call_timeout: float,
-           worker_detail: str | None) -> tuple[str, str]:
+           worker_detail: str | None) -> tuple[Status, str]:
     """Why a benchmark process tree ended abnormally, as (status, detail)."""
     if stalled:
-        return "timeout", "no progress: the process tree was killed by the orchestrator"
+        return Status.TIMEOUT, "no progress: the process tree was killed by the orchestrator"
     if "Timeout (" in watchdog_text:
-        return "timeout", f"a call ran past --call-timeout={call_timeout:g}s and was stopped"
+        return Status.TIMEOUT, f"a call ran past --call-timeout={call_timeout:g}s and was stopped"
     if worker_detail:
-        return "failed", worker_detail
+        return Status.FAILED, worker_detail
     worker_rc = re.findall(r"failed with exit code (-?\d+)", log_text)
     code = int(worker_rc[-1]) if worker_rc else rc
-    if code == 124:
-        return "timeout", "pyperf's worker timeout expired"
+    if code == exits.PYPERF_TIMEOUT:
+        return Status.TIMEOUT, "pyperf's worker timeout expired"
     if code < 0:
         try:
             name = signal.Signals(-code).name
@@ -212,16 +160,12 @@ def _death(rc: int, stalled: bool, log_text: str, watchdog_text: str, call_timeo
             name = f"signal {-code}"
         last_words = _CRASH_MESSAGE.search(log_text)
         why = f": {(last_words[1] or last_words[2]).strip()[:200]}" if last_words else ""
-        return "crashed", f"process killed by {name}{why}"
+        return Status.CRASHED, f"process killed by {name}{why}"
     lines = [ln for ln in log_text.strip().splitlines() if ln.strip()]
-    return "failed", (lines[-1] if lines else f"exit code {rc}")[:300]
+    return Status.FAILED, (lines[-1] if lines else f"exit code {rc}")[:300]
 
 
-# Validation events that settle a benchmark without timing it, and the status each records.
-_VERDICTS = {"invalid": "invalid", "not_supported": "unsupported"}
-
-
-def _finished_earlier(part_dir: Path, scenario: str) -> tuple[int, dict[str, dict[str, Any]]]:
+def _finished_earlier(part_dir: Path, scenario: str) -> tuple[int, dict[str, BenchmarkRecord]]:
     """(last attempt number, benchmarks an earlier attempt finished) for a resumed cell.
 
     A benchmark counts as timed only if its pyperf result can be loaded: an attempt killed
@@ -230,7 +174,7 @@ def _finished_earlier(part_dir: Path, scenario: str) -> tuple[int, dict[str, dic
     pattern = re.compile(rf"{re.escape(scenario)}\.(\d+)\.events\.jsonl")
     attempts = sorted(int(m[1]) for p in part_dir.glob(f"{scenario}.*.events.jsonl")
                       if (m := pattern.fullmatch(p.name)))
-    done: dict[str, dict[str, Any]] = {}
+    done: dict[str, BenchmarkRecord] = {}
     for n in attempts:
         timed: set[str] = set()
         with contextlib.suppress(Exception):
@@ -239,27 +183,27 @@ def _finished_earlier(part_dir: Path, scenario: str) -> tuple[int, dict[str, dic
         events = read_events(part_dir / f"{scenario}.{n}.events.jsonl")
         seen = _seen(events)
         for e in events:
-            if e["event"] == "done" and e["benchmark"] in timed:
-                done[e["benchmark"]] = {"status": "ok", "detail": "",
-                                        **seen.get(e["benchmark"], {})}
-            elif e["event"] in _VERDICTS:
-                done[e["benchmark"]] = {"status": _VERDICTS[e["event"]], "detail": e["detail"]}
+            if e["event"] == Event.DONE and e["benchmark"] in timed:
+                done[e["benchmark"]] = BenchmarkRecord(Status.OK, "",
+                                                       seen.get(e["benchmark"]))
+            elif e["event"] in VERDICTS:
+                done[e["benchmark"]] = BenchmarkRecord(VERDICTS[e["event"]], e["detail"])
     return max(attempts, default=0), done
 
 
 def _seen(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """What validation observed per benchmark (its 'valid' event's facts), kept with its 'ok'."""
-    return {e["benchmark"]: {"facts": e["facts"]} for e in events
-            if e["event"] == "valid" and "facts" in e}
+    return {e["benchmark"]: e["facts"] for e in events
+            if e["event"] == Event.VALID and "facts" in e}
 
 
 def settled(events_path: Path) -> int:
     """How many benchmarks the events file says are finished, one way or another."""
-    return sum(e["event"] in ("done", *_VERDICTS) for e in read_events(events_path))
+    return sum(e["event"] in (Event.DONE, *VERDICTS) for e in read_events(events_path))
 
 
 def run_cell(spec: CellSpec, names: list[str], part_dir: Path,
-             progress: Callable[[int], None] | None = None) -> CellResult:
+             progress: Callable[[int], None] | None = None) -> CellRecord:
     """Validate and time benchmarks ``names`` of one scenario on one runtime.
 
     Retries past a benchmark that takes its process down, and skips benchmarks an earlier
@@ -267,7 +211,7 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path,
     finished whenever that may have changed.
     """
     attempt, done = _finished_earlier(part_dir, spec.scenario)
-    result = CellResult(benchmarks=dict(done))
+    result = CellRecord(benchmarks=dict(done))
     remaining = [n for n in names if n not in done]
     while remaining:
         attempt += 1
@@ -288,30 +232,30 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path,
         _remove_leftovers(part_dir)
         events = read_events(events_path)
         kinds = {e["event"] for e in events}
-        if "unavailable" in kinds or rc == EXIT_UNAVAILABLE:
-            reason = next((e["reason"] for e in events if e["event"] == "unavailable"), "")
-            return CellResult("unavailable", reason or f"exit code {rc}")
-        if "unsupported" in kinds:
-            return declined(names, next(e["reason"] for e in events
-                                        if e["event"] == "unsupported"))
-        begin = next((e["benchmarks"] for e in events if e["event"] == "begin"), None)
+        if Event.UNAVAILABLE in kinds or rc == exits.UNAVAILABLE:
+            reason = next((e["reason"] for e in events if e["event"] == Event.UNAVAILABLE), "")
+            return CellRecord(Status.UNAVAILABLE, reason or f"exit code {rc}")
+        if Event.UNSUPPORTED in kinds:
+            return CellRecord.declined(names, next(e["reason"] for e in events
+                                                   if e["event"] == Event.UNSUPPORTED))
+        begin = next((e["benchmarks"] for e in events if e["event"] == Event.BEGIN), None)
         death = _death(rc, stalled, _read(Path(f"{stem}.log")),
                        _read(Path(f"{events_path}.watchdog")), spec.call_timeout,
                        _worker_failure(events))
         if begin is None:  # died before it could even list its benchmarks
-            result.status, result.detail = "failed", "{}: {}".format(*death)
+            result.status, result.detail = Status.FAILED, "{}: {}".format(*death)
             return result
         seen = _seen(events)
         pending = None
         for e in events:
             name = e.get("benchmark")
-            if e["event"] in _VERDICTS:
-                result.benchmarks[name] = {"status": _VERDICTS[e["event"]], "detail": e["detail"]}
-            elif e["event"] == "done":
-                result.benchmarks[name] = {"status": "ok", "detail": "", **seen.get(name, {})}
-            if e["event"] in ("validate", "start"):
+            if e["event"] in VERDICTS:
+                result.benchmarks[name] = BenchmarkRecord(VERDICTS[e["event"]], e["detail"])
+            elif e["event"] == Event.DONE:
+                result.benchmarks[name] = BenchmarkRecord(Status.OK, "", seen.get(name))
+            if e["event"] in (Event.VALIDATE, Event.START):
                 pending = name
-            elif e["event"] in ("valid", "done", *_VERDICTS) and name == pending:
+            elif e["event"] in (Event.VALID, Event.DONE, *VERDICTS) and name == pending:
                 pending = None
         if rc == 0 and not stalled:
             break
@@ -319,10 +263,10 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path,
         if pending is None:
             result.detail = "{}: {}".format(*death)
             break
-        result.benchmarks[pending] = {"status": death[0], "detail": death[1]}
+        result.benchmarks[pending] = BenchmarkRecord(*death)
         remaining = [n for n in begin if n not in result.benchmarks]
     for name in names:
-        result.benchmarks.setdefault(name, {"status": "failed", "detail": "not timed"})
+        result.benchmarks.setdefault(name, BenchmarkRecord(Status.FAILED, "not timed"))
     result.benchmarks = {n: result.benchmarks[n] for n in names}  # in the scenario's order
     result.settle()
     return result
@@ -337,4 +281,5 @@ def _remove_leftovers(part_dir: Path) -> None:
 
 def _worker_failure(events: list[dict[str, Any]]) -> str | None:
     """What a worker said before it failed (a wrong answer after timing, say), if anything."""
-    return next((e["detail"] for e in reversed(events) if e["event"] == "worker_failed"), None)
+    return next((e["detail"] for e in reversed(events) if e["event"] == Event.WORKER_FAILED),
+                None)

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import runtimes
 from runtimes.base import Role
+from scenarios.record.key import RunKey
+from scenarios.record.paths import PROJECT_ROOT, VENVS
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-VENVS = PROJECT_ROOT / ".venvs"
 # Interpreters a venv can be provisioned from, newest first, for runtimes that need an older one.
 PROVISION_VERSIONS = ("3.10",)
 
@@ -194,7 +194,7 @@ class Assignment:
     @property
     def key(self) -> str:
         """``wasmtime@cpython-3.10.13``: names the result file of this pair."""
-        return f"{self.runtime}@{self.host.label}"
+        return str(RunKey(self.runtime, self.host.label))
 
 
 def plan(names: list[str], hosts: list[Host], every_interpreter: bool = False

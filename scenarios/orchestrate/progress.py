@@ -23,6 +23,7 @@ from scenarios import catalog
 from scenarios.catalog import profiles
 from scenarios.harness.bench import explicit_settings
 from scenarios.orchestrate.hosts import Assignment
+from scenarios.record.manifest import Manifest
 
 PROCESS_START_S = 0.45  # a benchmark process: interpreter, imports, runtime, guest compiled
 SECONDS_PER_MODULE_BYTE = 1.5e-6  # a cold compile, about 1.5 s per MiB (loops=1 values)
@@ -97,11 +98,10 @@ class Plan:
                           for a in pairs], scenarios, profile, max_bytes, pyperf_args)
 
     @classmethod
-    def from_manifest(cls, manifest: dict[str, Any], scenarios: Sequence[catalog.Scenario],
+    def from_manifest(cls, manifest: Manifest, scenarios: Sequence[catalog.Scenario],
                       profile: profiles.Profile) -> Plan:
-        return cls.build([(p["runtime"], p["interpreter"], p["info"]) for p in manifest["plan"]],
-                         scenarios, profile, manifest["options"]["max_bytes"],
-                         manifest["pyperf_args"])
+        return cls.build([(p.runtime, p.interpreter, p.info) for p in manifest.plan],
+                         scenarios, profile, manifest.options.max_bytes, manifest.pyperf_args)
 
     @classmethod
     def build(cls, pairs: Sequence[tuple[str, str, dict[str, Any]]],

@@ -15,7 +15,6 @@ Anything that is not a run, or a file that is corrupted or belongs to something 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,14 +23,14 @@ from typing import Any
 import pandas as pd
 import pyperf
 
+from scenarios.record import manifest as record
+from scenarios.record.key import RunKey
+from scenarios.record.manifest import Manifest, RuntimeEntry
+from scenarios.record.paths import MANIFEST
+from scenarios.record.status import Status
 from scenarios.reporting import ReportError
-from scenarios.results import MANIFEST
 
 NS = 1e9
-# Statuses a cell can have; every one but "ok" is shown as a word with its reason, never a number.
-OK = "ok"
-MISSING = "missing"  # the manifest says timed, but the values are not in the pyperf file
-NOT_RUN = "not run"  # the run stopped before it got there
 VALUE_COLUMNS = ("run", "key", "runtime", "interpreter", "runtime_version", "compiler", "binding",
                  "scenario", "benchmark", "payload_bytes", "process", "value_index", "value_s",
                  "ns")
@@ -49,7 +48,7 @@ class Run:
     """
 
     path: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     values: pd.DataFrame
     cells: pd.DataFrame
     benchmarks: dict[tuple[str, str], pyperf.Benchmark] = field(repr=False)
@@ -60,18 +59,18 @@ class Run:
 
     @property
     def run_id(self) -> str:
-        return str(self.manifest.get("run_id") or self.path.name)
+        return self.manifest.run_id or self.path.name
 
     @property
     def complete(self) -> bool:
-        return self.manifest.get("complete") is True
+        return self.manifest.complete
 
-    def entry(self, key: str) -> dict[str, Any]:
-        return self.manifest["runtimes"].get(key, {})
+    def entry(self, key: str) -> RuntimeEntry | None:
+        return self.manifest.entry(key)
 
     def runtime_of(self, key: str) -> str:
         """The runtime name of ``key`` (a runtime that never ran is its own key)."""
-        return str(self.entry(key).get("runtime") or key.partition("@")[0])
+        return RunKey.parse(key).runtime
 
 
 def natural_key(name: str) -> tuple[Any, ...]:
@@ -93,48 +92,15 @@ def latest_run(results_dir: Path) -> Path:
     return max(runs, key=lambda p: natural_key(p.name))
 
 
-def read_manifest(run_dir: Path) -> dict[str, Any]:
+def read_manifest(run_dir: Path) -> Manifest:
     """The manifest of ``run_dir``, checked to be one of ours."""
-    if not run_dir.is_dir():
-        raise ReportError(f"{run_dir} is not a folder; name a run folder under results/")
-    path = run_dir / MANIFEST
-    if not path.is_file():
-        raise ReportError(f"{run_dir} is not a run folder (it has no {MANIFEST}); "
-                          "runs are made by `python -m scenarios.run`")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ReportError(f"{path} is not a text file; is the run folder corrupted?") from None
-    except json.JSONDecodeError as exc:
-        raise ReportError(f"{path} is corrupted: not valid JSON ({exc.msg} at line "
-                          f"{exc.lineno})") from None
-    problem = _manifest_problem(data)
-    if problem:
-        raise ReportError(f"{path} is not a wasm-interop-bench manifest ({problem})")
-    return data
+        return record.read(run_dir)
+    except record.ManifestError as exc:
+        raise ReportError(str(exc)) from None
 
 
-def _manifest_problem(data: Any) -> str | None:
-    if not isinstance(data, dict):
-        return f"a JSON {type(data).__name__}, not an object"
-    if data.get("schema") != 1:
-        return f"schema {data.get('schema')!r}, expected 1"
-    for name, kind in (("runtimes", dict), ("options", dict), ("unavailable", dict)):
-        if not isinstance(data.get(name), kind):
-            return f"no {name!r} object"
-    for key, entry in data["runtimes"].items():
-        if not isinstance(entry, dict):
-            return f"runtime entry {key!r} is not an object"
-        for name in ("runtime", "interpreter", "file", "scenarios"):
-            if name not in entry:
-                return f"runtime entry {key!r} has no {name!r}"
-        for sc_name, sc in entry["scenarios"].items():
-            if not isinstance(sc, dict) or not isinstance(sc.get("benchmarks", {}), dict):
-                return f"scenario {sc_name!r} of {key!r} is malformed"
-    return None
-
-
-def _load_suite(path: Path, entry: dict[str, Any]) -> dict[str, pyperf.Benchmark]:
+def _load_suite(path: Path, entry: RuntimeEntry) -> dict[str, pyperf.Benchmark]:
     try:
         suite = pyperf.BenchmarkSuite.load(str(path))
     except Exception as exc:  # pyperf raises JSONDecodeError, KeyError, ValueError, TypeError
@@ -144,10 +110,10 @@ def _load_suite(path: Path, entry: dict[str, Any]) -> dict[str, pyperf.Benchmark
     for bench in suite.get_benchmarks():
         meta = bench.get_metadata()
         for name in ("runtime", "interpreter"):
-            if meta.get(name) != entry[name]:
+            if meta.get(name) != getattr(entry, name):
                 raise ReportError(
                     f"{path} holds results of {name} {meta.get(name)!r}, but the manifest "
-                    f"expects {entry[name]!r} (a file from another run?)")
+                    f"expects {getattr(entry, name)!r} (a file from another run?)")
         if bench.get_unit() != "second":
             raise ReportError(f"{path}: benchmark {bench.get_name()!r} is in "
                               f"{bench.get_unit()}, not seconds")
@@ -158,7 +124,7 @@ def _load_suite(path: Path, entry: dict[str, Any]) -> dict[str, pyperf.Benchmark
 def load_run(run_dir: Path) -> Run:
     """Load ``run_dir``; raise ``ReportError`` if it is not a run or a file is corrupted."""
     manifest = read_manifest(run_dir)
-    run_id = str(manifest.get("run_id") or run_dir.name)
+    run_id = manifest.run_id or run_dir.name
     value_rows: list[dict[str, Any]] = []
     cell_rows: dict[tuple[str, str], dict[str, Any]] = {}
     benchmarks: dict[tuple[str, str], pyperf.Benchmark] = {}
@@ -166,21 +132,19 @@ def load_run(run_dir: Path) -> Run:
     payload_of: dict[str, int] = {}
     missing: list[str] = []
 
-    for key, entry in manifest["runtimes"].items():
-        base = {"key": key, "runtime": entry["runtime"], "interpreter": entry["interpreter"]}
-        path = run_dir / Path(str(entry["file"])).name
+    for key, entry in manifest.runtimes.items():
+        base = {"key": key, "runtime": entry.runtime, "interpreter": entry.interpreter}
+        path = run_dir / Path(entry.file).name
         suite = _load_suite(path, entry) if path.is_file() else {}
-        for sc_name, sc in entry["scenarios"].items():
-            listed = sc.get("benchmarks", {})
-            if not listed and sc.get("status") != OK:  # the scenario as a whole did not run
+        for sc_name, sc in entry.scenarios.items():
+            if not sc.benchmarks and sc.status != Status.OK:  # the scenario did not run at all
                 cell_rows[(key, sc_name)] = {**base, "scenario": sc_name, "benchmark": None,
-                                             "status": sc.get("status", "failed"),
-                                             "detail": sc.get("detail", "")}
-            for name, b in listed.items():
+                                             "status": sc.status, "detail": sc.detail}
+            for name, b in sc.benchmarks.items():
                 scenario_of.setdefault(name, sc_name)
-                status, detail = b.get("status", "failed"), b.get("detail", "")
-                if status == OK and name not in suite:
-                    status, detail = MISSING, f"no values for it in {path.name}"
+                status, detail = b.status, b.detail
+                if status == Status.OK and name not in suite:
+                    status, detail = Status.MISSING, f"no values for it in {path.name}"
                 cell_rows[(key, name)] = {**base, "scenario": sc_name, "benchmark": name,
                                           "status": status, "detail": detail}
         for name, bench in suite.items():
@@ -191,7 +155,7 @@ def load_run(run_dir: Path) -> Run:
             benchmarks[(key, name)] = bench
             # timed but not (yet) in the manifest: the run was stopped between the two writes
             cell_rows.setdefault((key, name), {**base, "scenario": sc_name, "benchmark": name,
-                                               "status": OK, "detail": ""})
+                                               "status": Status.OK, "detail": ""})
             process = 0
             for run in bench.get_runs():
                 if not run.values:  # a calibration run: warm-ups only
@@ -206,34 +170,33 @@ def load_run(run_dir: Path) -> Run:
                         "ns": value * NS})
                 process += 1
 
-    keys = list(manifest["runtimes"])
-    planned = [s for s in manifest["options"].get("scenarios", []) if isinstance(s, str)]
+    keys = list(manifest.runtimes)
+    planned = manifest.options.scenarios
     scenarios = list(dict.fromkeys([*planned, *scenario_of.values()]))
-    plan = manifest.get("plan") if isinstance(manifest.get("plan"), list) else []
-    never = [k for k in (f"{p.get('runtime')}@{p.get('interpreter')}" for p in plan
-                         if isinstance(p, dict)) if k not in keys]
+    never = [k for k in (str(p.key) for p in manifest.plan) if k not in keys]
     keys += never  # planned but never started (the run stopped first): shown as "not run"
-    if not manifest.get("complete"):
+    if not manifest.complete:
         timed = {(key, scenario_of[name]) for key, name in benchmarks}
         missing = _what_is_missing(manifest, planned, timed, never)
         for key in keys:
-            done = manifest["runtimes"].get(key, {}).get("scenarios", {})
-            runtime, _, interpreter = key.partition("@")
+            done = manifest.done(key)
+            runtime, interpreter = RunKey.parse(key)
             for sc_name in planned:
                 if sc_name not in done and (key, sc_name) not in timed:
                     cell_rows[(key, sc_name)] = {
                         "key": key, "runtime": runtime, "interpreter": interpreter,
-                        "scenario": sc_name, "benchmark": None, "status": NOT_RUN,
+                        "scenario": sc_name, "benchmark": None, "status": Status.NOT_RUN,
                         "detail": "the run stopped before it"}
-    ran = {k.partition("@")[0] for k in keys}
-    for name, reason in manifest["unavailable"].items():  # no interpreter could host it
+    ran = {RunKey.parse(k).runtime for k in keys}
+    for name, reason in manifest.unavailable.items():  # no interpreter could host it
         if name in ran:
             continue
         keys.append(name)
         for sc_name in scenarios:
             cell_rows[(name, sc_name)] = {"key": name, "runtime": name, "interpreter": "",
                                           "scenario": sc_name, "benchmark": None,
-                                          "status": "unavailable", "detail": str(reason)}
+                                          "status": Status.UNAVAILABLE,
+                                          "detail": str(reason)}
     order = {s: i for i, s in enumerate(scenarios)}
     names = sorted(scenario_of, key=lambda n: (order.get(scenario_of[n], len(order)),
                                                natural_key(n)))
@@ -245,7 +208,7 @@ def load_run(run_dir: Path) -> Run:
                scenarios, names, missing)
 
 
-def _what_is_missing(manifest: dict[str, Any], planned: list[str],
+def _what_is_missing(manifest: Manifest, planned: list[str],
                      timed: set[tuple[str, str]], never: list[str]) -> list[str]:
     """Sentences for the "incomplete" banner: what an unfinished run never got to.
 
@@ -254,27 +217,27 @@ def _what_is_missing(manifest: dict[str, Any], planned: list[str],
     counts as run.
     """
     out = []
-    stop = manifest.get("interrupted")
+    stop = manifest.interrupted
     if isinstance(stop, dict):
         out.append(f"the run was stopped by {stop.get('signal', 'a signal')} at "
                    f"{stop.get('at', 'an unknown time')}")
-    elif manifest.get("finished") is None:
+    elif manifest.finished is None:
         out.append("the run never recorded its end (killed, or still running)")
-    if not manifest.get("plan"):  # older manifests: requested runtimes that never appeared
-        started = {e["runtime"] for e in manifest["runtimes"].values()}
-        requested = [r for r in manifest["options"].get("runtimes", []) if isinstance(r, str)]
-        never = [r for r in requested if r not in started and r not in manifest["unavailable"]]
+    if not manifest.plan:  # older manifests: requested runtimes that never appeared
+        started = {e.runtime for e in manifest.runtimes.values()}
+        never = [r for r in manifest.options.runtimes
+                 if r not in started and r not in manifest.unavailable]
     if never:
         out.append(f"runtimes never started: {', '.join(never)}")
     left: dict[str, list[str]] = {}
-    if isinstance(manifest.get("missing"), list):  # the orchestrator's own list, when stopped
-        for item in manifest["missing"]:
+    if isinstance(manifest.missing, list):  # the orchestrator's own list, when stopped
+        for item in manifest.missing:
             key, _, scenario = str(item).partition(": ")
             if key not in never:
                 left.setdefault(key, []).append(scenario)
     else:
-        for key, entry in manifest["runtimes"].items():
-            left[key] = [s for s in planned if s not in entry["scenarios"]
+        for key, entry in manifest.runtimes.items():
+            left[key] = [s for s in planned if s not in entry.scenarios
                          and (key, s) not in timed]
     out += [f"{key}: scenarios not run or not finished: {', '.join(scenarios)}"
             for key, scenarios in left.items() if scenarios]

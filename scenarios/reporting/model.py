@@ -18,8 +18,10 @@ from typing import Any
 
 import pandas as pd
 
+from scenarios.record.manifest import Manifest
+from scenarios.record.status import Status
 from scenarios.reporting import ReportError, fmt, stats
-from scenarios.reporting.load import OK, Run
+from scenarios.reporting.load import Run
 
 STAT_COLUMNS = ("median_ns", "q1_ns", "q3_ns", "iqr_ns", "min_ns", "n_processes", "n_values",
                 "warnings", "baseline", "ratio", "ratio_low", "ratio_high", "significant")
@@ -40,12 +42,12 @@ class Report:
 
     # --- what sections usually need ------------------------------------------------------
 
-    def summary(self, name: str, derive: Callable[[Path, dict[str, Any]], Any]) -> Any:
+    def summary(self, name: str, derive: Callable[[Path, Manifest], Any]) -> Any:
         """The run summary ``name`` (``catalog.register_summary``) as the run wrote it beside
         its manifest, or ``derive``d again from the folder by the same function when the file
         is absent; read once per report, however many sections use it."""
         if name not in self._summaries:
-            listed = self.run.manifest.get("summaries", {}).get(name)
+            listed = (self.run.manifest.summaries or {}).get(name)
             path = self.run.path / listed if isinstance(listed, str) else None
             self._summaries[name] = (
                 json.loads(path.read_text(encoding="utf-8")) if path and path.is_file()
@@ -142,7 +144,7 @@ def build(run: Run, baseline: str | None = None) -> Report:
         summaries[(key, name)] = stats.describe(bench)
     rows = []
     for cell in cells.itertuples(index=False):
-        s = summaries.get((cell.key, cell.benchmark)) if cell.status == OK else None
+        s = summaries.get((cell.key, cell.benchmark)) if cell.status == Status.OK else None
         rows.append({} if s is None else {
             "median_ns": s.median_ns, "q1_ns": s.q1_ns, "q3_ns": s.q3_ns, "iqr_ns": s.iqr_ns,
             "min_ns": s.min_ns, "n_processes": s.n_processes, "n_values": s.n_values,

@@ -22,10 +22,11 @@ import pandas as pd
 from markupsafe import Markup
 
 from scenarios import catalog, families
+from scenarios.record.files import atomic_write
+from scenarios.record.key import RunKey
+from scenarios.record.status import Status
 from scenarios.reporting import ReportError, fmt, plots, sections
-from scenarios.reporting.load import OK
 from scenarios.reporting.model import Report, geomeans, is_missing
-from scenarios.results import atomic_write
 
 TEMPLATES = Path(__file__).with_name("templates")
 INDEX = "index.html"
@@ -205,28 +206,28 @@ def provenance(report: Report) -> dict[str, Any]:
         for name in PYPERF_SYSTEM:
             if name in meta:
                 pyperf_meta.setdefault(name, str(meta[name]))
-        versions.setdefault(run.entry(key)["interpreter"], str(meta.get("python_version", "")))
+        versions.setdefault(RunKey.parse(key).interpreter, str(meta.get("python_version", "")))
     runtimes = []
-    for key in m["runtimes"]:
-        info = run.entry(key).get("info", {})
+    for key, entry in m.runtimes.items():
+        info = entry.info
         runtimes.append({"key": key, "package": info.get("runtime_package", ""),
                          "version": info.get("runtime_version", ""),
                          "compiler": info.get("compiler", ""), "binding": info.get("binding", ""),
                          "capabilities": ", ".join(info.get("capabilities", []))})
-    not_run = [{"what": f"runtime {name}", "status": "unavailable", "detail": reason}
-               for name, reason in m["unavailable"].items()]
-    scen = run.cells[run.cells["benchmark"].isna() & ~run.cells["key"].isin(list(m["unavailable"]))]
+    not_run = [{"what": f"runtime {name}", "status": Status.UNAVAILABLE, "detail": reason}
+               for name, reason in m.unavailable.items()]
+    scen = run.cells[run.cells["benchmark"].isna() & ~run.cells["key"].isin(list(m.unavailable))]
     not_run += [{"what": f"{r.key}: scenario {r.scenario}", "status": r.status,
                  "detail": r.detail} for r in scen.itertuples()]
-    untimed = run.cells[run.cells["benchmark"].notna() & (run.cells["status"] != OK)]
+    untimed = run.cells[run.cells["benchmark"].notna() & (run.cells["status"] != Status.OK)]
     not_run += [{"what": f"{r.key}: {r.benchmark}", "status": r.status, "detail": r.detail}
                 for r in untimed.itertuples()]
     interpreters = [{**i, "version": versions.get(i.get("label", ""), "")}
-                    for i in m.get("interpreters", []) if isinstance(i, dict)]
-    return {"machine": m.get("machine", {}), "pyperf": pyperf_meta, "runtimes": runtimes,
-            "interpreters": interpreters, "guests": m.get("guests", {}), "not_run": not_run,
-            "pyperf_args": " ".join(m.get("pyperf_args", [])) or "(pyperf defaults)",
-            "options": m.get("options", {})}
+                    for i in m.interpreters]
+    return {"machine": m.machine, "pyperf": pyperf_meta, "runtimes": runtimes,
+            "interpreters": interpreters, "guests": m.guests, "not_run": not_run,
+            "pyperf_args": " ".join(m.pyperf_args) or "(pyperf defaults)",
+            "options": m.options.to_dict()}
 
 
 # --- the page and its files ----------------------------------------------------------------

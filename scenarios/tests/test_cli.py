@@ -12,7 +12,9 @@ import pytest
 
 import guest
 from scenarios import catalog, run
-from scenarios.orchestrate import cell, hosts
+from scenarios.orchestrate import hosts
+from scenarios.record.manifest import BenchmarkRecord, CellRecord
+from scenarios.record.status import Status
 
 
 def _fails(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
@@ -94,20 +96,20 @@ def test_list_shows_runtimes_with_reasons_and_scenarios() -> None:
 
 
 def test_benchmarks_a_runtime_cannot_run_are_counted_apart() -> None:
-    ok = {"status": "ok", "detail": ""}
-    lacking = {"status": "unsupported", "detail": "x offers no 'ctypes' memory path"}
-    mixed = cell.CellResult(benchmarks={"a": ok, "b": lacking})
+    ok = BenchmarkRecord(Status.OK, "")
+    lacking = BenchmarkRecord(Status.UNSUPPORTED, "x offers no 'ctypes' memory path")
+    mixed = CellRecord(benchmarks={"a": ok, "b": lacking})
     mixed.settle()
     assert (mixed.status, mixed.detail) == ("ok", "")
-    assert cell.tally(mixed.benchmarks) == "1/1, 1 n/s"
-    none = cell.CellResult(benchmarks={"b": lacking})
+    assert mixed.tally() == "1/1, 1 n/s"
+    none = CellRecord(benchmarks={"b": lacking})
     none.settle()
-    assert (none.status, none.detail) == ("unsupported", lacking["detail"])
-    broken = cell.CellResult(benchmarks={"a": {"status": "invalid", "detail": "wrong"},
-                                            "b": lacking, "c": ok})
+    assert (none.status, none.detail) == ("unsupported", lacking.detail)
+    broken = CellRecord(benchmarks={"a": BenchmarkRecord(Status.INVALID, "wrong"),
+                                    "b": lacking, "c": ok})
     broken.settle()
     assert (broken.status, broken.detail) == ("partial", "invalid: wrong")
-    assert cell.tally(broken.benchmarks) == "1/2, 1 n/s"
+    assert broken.tally() == "1/2, 1 n/s"
 
 
 def test_bad_module_sizes(capsys: pytest.CaptureFixture[str]) -> None:

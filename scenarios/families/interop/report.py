@@ -29,11 +29,11 @@ ANALYSIS_COLUMNS = ("runtime", "interpreter", "benchmark", "value_ns",
 def analysis_values(report: Report) -> pd.DataFrame:
     """The run's values as ``interop`` reads them (``runtime`` = the report key), restricted
     to cells with numbers."""
-    entries = report.run.manifest["runtimes"]
+    entries = report.run.manifest.runtimes
     paths = [p for e in entries.values()
-             if (p := report.run.path / Path(str(e["file"])).name).is_file()]
+             if (p := report.run.path / Path(e.file).name).is_file()]
     frame = interop.values_frame(paths).reindex(columns=list(ANALYSIS_COLUMNS))
-    key_of = {(e["runtime"], e["interpreter"]): k for k, e in entries.items()}
+    key_of = {(e.runtime, e.interpreter): k for k, e in entries.items()}
     frame["runtime"] = [key_of.get(p) for p in zip(frame["runtime"], frame["interpreter"],
                                                    strict=True)]
     timed = pd.MultiIndex.from_frame(report.timed()[["key", "benchmark"]])

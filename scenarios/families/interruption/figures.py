@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import pyperf
 
+from scenarios.record.manifest import BenchmarkRecord, CellRecord, Manifest
+from scenarios.record.status import Status
 from scenarios.reporting import stats
 
 SCENARIOS = ("interrupt_latency", "interrupt_overhead", "recovery")
@@ -40,32 +42,33 @@ def mechanism_of(benchmark: str) -> str | None:
     return parts[0] if scenario in SCENARIOS else None
 
 
-def summarize(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any] | None:
+def summarize(run_dir: Path, manifest: Manifest) -> dict[str, Any] | None:
     """The file's content, or None when the run had none of the interruption scenarios."""
-    if not set(SCENARIOS) & set(manifest["options"]["scenarios"]):
+    if not set(SCENARIOS) & set(manifest.options.scenarios):
         return None
     out: dict[str, Any] = {"schema": 1, "unit": "seconds", "confidence": CONFIDENCE,
                            "support": [], "latency": [], "overhead": [], "recovery": []}
-    for entry in manifest["runtimes"].values():
-        cells = {s: entry["scenarios"][s] for s in SCENARIOS if s in entry["scenarios"]}
+    for entry in manifest.runtimes.values():
+        cells = {s: entry.scenarios[s] for s in SCENARIOS if s in entry.scenarios}
         if not cells:
             continue
-        who = {"runtime": entry["runtime"], "interpreter": entry["interpreter"]}
-        records = {name: b for cell in cells.values() for name, b in cell["benchmarks"].items()}
-        values = _values(run_dir / entry["file"])
+        who = {"runtime": entry.runtime, "interpreter": entry.interpreter}
+        records = {name: b for cell in cells.values() for name, b in cell.benchmarks.items()}
+        values = _values(run_dir / entry.file)
         out["support"].append({**who, **support(cells, records)})
         for name, b in records.items():
-            if b["status"] != "ok":
+            if b.status != Status.OK:
                 continue
             scenario, *parts = name.split("/")
-            seen = {k: b.get("facts", {}).get(k) for k in ("exception", "trap_code", "detail")}
+            facts = b.facts or {}
+            seen = {k: facts.get(k) for k in ("exception", "trap_code", "detail")}
             if scenario == "interrupt_latency":
                 out["latency"].append({**who, "benchmark": name, "mechanism": parts[0],
                                        "deadline_ms": int(parts[1].removesuffix("ms")),
                                        **distribution(_values_of(values.get(name))), **seen})
             elif scenario == "recovery":
                 out["recovery"].append({**who, "benchmark": name, "mechanism": parts[0],
-                                        "outcome": b.get("facts", {}).get("outcome"),
+                                        "outcome": facts.get("outcome"),
                                         **distribution(_values_of(values.get(name))), **seen})
         for name, off in values.items():
             if name.startswith("interrupt_overhead/") and name.endswith("/off"):
@@ -79,22 +82,23 @@ def summarize(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any] | None:
     return out
 
 
-def support(cells: dict[str, dict[str, Any]], records: dict[str, dict[str, Any]]
+def support(cells: dict[str, CellRecord], records: dict[str, BenchmarkRecord]
             ) -> dict[str, Any]:
     """Each mechanism's status and reason for one runtime, and how it can be stopped at all."""
     row: dict[str, Any] = {}
     for mechanism in MECHANISMS:
         mine = [b for name, b in records.items() if mechanism_of(name) == mechanism]
-        failed = [b for b in mine if b["status"] not in ("ok", "unsupported")]
+        failed = [b for b in mine if b.status not in (Status.OK, Status.UNSUPPORTED)]
         if failed:
-            status, detail = "failed", f"{failed[0]['status']}: {failed[0]['detail']}"
-        elif any(b["status"] == "ok" for b in mine):
+            status, detail = Status.FAILED, f"{failed[0].status}: {failed[0].detail}"
+        elif any(b.status == Status.OK for b in mine):
             status, detail = "supported", ""
         elif mine:
-            status, detail = "not supported", mine[0]["detail"]
+            status, detail = "not supported", mine[0].detail
         else:  # a scenario was not run, or died before it listed its benchmarks
-            broken = [c for c in cells.values() if c["status"] not in ("ok", "unsupported")]
-            status, detail = ("failed", broken[0]["detail"]) if broken else ("not measured", "")
+            broken = [c for c in cells.values() if c.status not in (Status.OK, Status.UNSUPPORTED)]
+            status, detail = ((Status.FAILED, broken[0].detail) if broken
+                              else ("not measured", ""))
         row[mechanism] = {"status": status, "detail": detail}
     in_runtime = [m for m in IN_RUNTIME if row[m]["status"] == "supported"]
     if in_runtime:

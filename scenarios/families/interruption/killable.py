@@ -33,6 +33,7 @@ from typing import Any
 import guest
 import runtimes
 from scenarios.orchestrate import hosts
+from scenarios.record.paths import PROJECT_ROOT
 
 REQUEST_LIMIT = 120.0  # seconds; a backstop only: the parent kills its child long before
 _PR_SET_PDEATHSIG = 1
@@ -54,7 +55,7 @@ class GuestProcess:
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - read if the child fails, closed in close()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self._stderr, text=True, bufsize=1,
-                                     env=hosts.child_env(), cwd=hosts.PROJECT_ROOT)
+                                     env=hosts.child_env(), cwd=PROJECT_ROOT)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._in, self._out = self.proc.stdin, self.proc.stdout
         self._expect("ready")

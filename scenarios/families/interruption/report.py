@@ -17,6 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
 from scenarios.families.interruption import figures as summary
+from scenarios.record.status import Status
 from scenarios.reporting import fmt, plots
 from scenarios.reporting.model import Report
 from scenarios.reporting.sections import Block, Figure, Table, Text, section
@@ -25,7 +26,7 @@ LATENCY, OVERHEAD, RECOVERY = summary.SCENARIOS
 FLOOR = "floor"
 MECHANISM_TITLES = {"epoch": "epoch deadline", "fuel": "fuel budget", "kill": "kill the process"}
 FLOOR_COLOR = "#9a9a9a"
-WORDS = {"unsupported": "not supported"}  # the support matrix's word, in every table here
+WORDS = {Status.UNSUPPORTED: "not supported"}  # the support matrix's word, in every table here
 SLOT = 0.8  # width of one mechanism's group of runtimes on the x axis
 
 
@@ -40,7 +41,7 @@ def load_summary(report: Report) -> dict[str, Any]:
 def by_key(report: Report, rows: list[dict[str, Any]], *fields: str
            ) -> dict[tuple[Any, ...], dict[str, Any]]:
     """Summary rows indexed by (report key, *fields)."""
-    keys = {(e["runtime"], e["interpreter"]): k for k, e in report.run.manifest["runtimes"].items()}
+    keys = {(e.runtime, e.interpreter): k for k, e in report.run.manifest.runtimes.items()}
     return {(keys[(r["runtime"], r["interpreter"])], *(r[f] for f in fields)): r for r in rows}
 
 
@@ -48,9 +49,9 @@ def no_row(report: Report, key: str, names: list[str], scenario: str) -> tuple[s
     """(status, reason) for a summary row that does not exist: the first benchmark not ok."""
     for name in names:
         status, reason = report.why_no_number(key, name, scenario)
-        if status != "ok":
+        if status != Status.OK:
             return WORDS.get(status, status), reason
-    return "missing", "not in interruption.json"
+    return Status.MISSING, "not in interruption.json"
 
 
 def table(rows: list[dict[str, Any]], caption: str) -> Table:

@@ -54,6 +54,7 @@ from scenarios.catalog import (
     register_summary,
 )
 from scenarios.families.interruption.killable import GuestProcess
+from scenarios.record.manifest import Manifest
 
 GUEST = "compute"
 EPOCH, FUEL, KILL, FLOOR = "epoch", "fuel", "kill", "floor"
@@ -435,7 +436,7 @@ register(Scenario(
     "recovery", "after stopping an infinite loop: time until the guest answers correctly again "
     "(same instance, new instance or new process)", frozenset(), _recovery_benchmarks,
     (GUEST,), {"spin": EXPORTS["spin"], PROBE[0]: EXPORTS[PROBE[0]]}, defaults=ONE_PER_VALUE))
-def _summarize(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any] | None:
+def _summarize(run_dir: Path, manifest: Manifest) -> dict[str, Any] | None:
     """Imported only when a run ends, so numpy and scipy stay out of every benchmark process
     (they cost each one over a second of start-up)."""
     from scenarios.families.interruption.figures import summarize

@@ -54,6 +54,7 @@ from scipy import stats
 
 import runtimes
 from runtimes.base import Role
+from scenarios.record.key import RunKey
 from scenarios.reporting import ReportError, load
 
 LOOP = "loop_overhead"
@@ -118,10 +119,11 @@ def samples(run: load.Run) -> Samples:
     out = Samples()
     for (key, name), bench in run.benchmarks.items():
         entry = run.entry(key)
-        pair = (entry["runtime"], entry["interpreter"])
+        assert entry is not None  # a timed benchmark belongs to a pair that ran
+        pair = (entry.runtime, entry.interpreter)
         means = [math.fsum(r.values) / len(r.values) for r in bench.get_runs() if r.values]
         out.values.setdefault(pair, {})[name] = means
-        target = entry.get("info", {}).get("lowest_path_of")
+        target = entry.info.get("lowest_path_of")
         if target:
             out.lowest_path_of[pair] = target
     return out
@@ -274,12 +276,13 @@ def render(run: Samples) -> str:
     """The breakdowns and floors as plain text, in nanoseconds with 95% intervals."""
     lines = []
     for b in breakdowns(run):
-        lines.append(f"{b.operation} on {b.runtime}@{b.interpreter}: total {_ns(b.total)} ns")
+        lines.append(f"{b.operation} on {RunKey(b.runtime, b.interpreter)}: "
+                     f"total {_ns(b.total)} ns")
         for layer in b.layers:
             lines.append(f"    {layer.name:18} {_ns(layer.estimate):>28}  {layer.how}: "
                          f"{layer.formula}")
     for f in floors(run):
-        lines.append(f"floor {f.name} on {f.runtime}@{f.interpreter}: {_ns(f.estimate)} ns "
+        lines.append(f"floor {f.name} on {RunKey(f.runtime, f.interpreter)}: {_ns(f.estimate)} ns "
                      f"({f.formula})")
     return "\n".join(lines)
 

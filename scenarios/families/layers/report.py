@@ -17,6 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from scenarios.families.layers import figures as bd
+from scenarios.record.key import RunKey
 from scenarios.reporting import fmt, plots, stats
 from scenarios.reporting.model import Report
 from scenarios.reporting.sections import Block, Figure, Table, Text, section
@@ -57,17 +58,16 @@ def where_the_cost_goes(report: Report) -> list[Block]:
 # --- why a number is missing ---------------------------------------------------------------
 
 def _key(runtime: str, interpreter: str) -> str:
-    return f"{runtime}@{interpreter}" if interpreter else runtime
+    return str(RunKey(runtime, interpreter))
 
 
 def _where(report: Report, key: str) -> tuple[str, str]:
     """(runtime, interpreter) of a report key ("" for a runtime that ran nowhere)."""
-    interpreter = report.run.entry(key).get("interpreter") or key.partition("@")[2]
-    return report.run.runtime_of(key), str(interpreter)
+    return RunKey.parse(key)
 
 
 def _status(report: Report, runtime: str, interpreter: str, bench: str) -> str:
-    unavailable = report.run.manifest["unavailable"]
+    unavailable = report.run.manifest.unavailable
     if runtime in unavailable:  # no interpreter could host it: it ran nowhere
         return f"unavailable ({unavailable[runtime]})"
     status, detail = report.why_no_number(_key(runtime, interpreter), bench, bench.split("/")[0])

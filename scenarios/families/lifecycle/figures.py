@@ -21,6 +21,9 @@ from typing import Any
 
 import pyperf
 
+from scenarios.record.manifest import CellRecord, Manifest, RuntimeEntry
+from scenarios.record.status import Status
+
 SUMMARY = "lifecycle.json"
 INEFFECTIVE_BELOW = 10.0  # a cache hit must be at least this many times faster than cold
 JUDGED_FROM_BYTES = 1_000_000  # ... for modules of at least 1 MB (below, set-up costs rule)
@@ -76,27 +79,27 @@ def verdict(mechanism: str, size: int, cold: Cell | None, hit: Cell,
             miss: Cell | None = None) -> Verdict:
     """The verdict on one mechanism at one size from the cells of its benchmarks."""
     module_bytes = hit.module_bytes or (cold.module_bytes if cold else None)
-    cold_s = cold.median_s if cold and cold.status == "ok" else None
-    miss_s = miss.median_s if miss and miss.status == "ok" else None
+    cold_s = cold.median_s if cold and cold.status == Status.OK else None
+    miss_s = miss.median_s if miss and miss.status == Status.OK else None
 
     def make(status: str, reason: str, hit_s: float | None = None,
              speedup: float | None = None) -> Verdict:
         return Verdict(mechanism, size, module_bytes, cold_s, hit_s, miss_s, speedup, status,
                        reason)
 
-    if hit.status == "unsupported":
-        return make("unsupported", hit.detail)
-    if hit.status == "invalid":
+    if hit.status == Status.UNSUPPORTED:
+        return make(Status.UNSUPPORTED, hit.detail)
+    if hit.status == Status.INVALID:
         what = ("the runtime rejected the cached artifact" if hit.detail.startswith("rejected")
                 else "the cached module did not work")
         return make("ineffective", f"{what}: {hit.detail}")
-    if hit.status != "ok" or hit.median_s is None:
-        return make("failed", f"{hit.status}: {hit.detail}" if hit.detail else hit.status)
+    if hit.status != Status.OK or hit.median_s is None:
+        return make(Status.FAILED, f"{hit.status}: {hit.detail}" if hit.detail else hit.status)
     if cold_s is None:
-        why = f"{cold.status}: {cold.detail}" if cold else "not run"
+        why = f"{cold.status}: {cold.detail}" if cold else Status.NOT_RUN
         return make("no baseline", f"cache/{COLD_PATH} has no time ({why})", hit.median_s)
     bad, reason = judge(module_bytes or size, cold_s, hit.median_s)
-    return make("ineffective" if bad else "ok", reason, hit.median_s, cold_s / hit.median_s)
+    return make("ineffective" if bad else Status.OK, reason, hit.median_s, cold_s / hit.median_s)
 
 
 def cache_verdicts(cells: Mapping[str, Cell]) -> list[Verdict]:
@@ -161,28 +164,28 @@ def _load_suite(path: Path) -> dict[str, pyperf.Benchmark]:
     return {b.get_name(): b for b in suite.get_benchmarks()}
 
 
-def _cells(entry: Mapping[str, Any], timed: Mapping[str, pyperf.Benchmark]) -> dict[str, Cell]:
+def _cells(entry: RuntimeEntry, timed: Mapping[str, pyperf.Benchmark]) -> dict[str, Cell]:
     cells = {}
-    for scenario in entry["scenarios"].values():
-        for name, b in scenario.get("benchmarks", {}).items():
-            status, detail, bench = b["status"], b.get("detail", ""), timed.get(name)
-            if status == "ok" and bench is None:
-                status, detail = "failed", "its values are missing from the pyperf file"
-            cells[name] = Cell(status, detail, bench.median() if status == "ok" else None,
+    for scenario in entry.scenarios.values():
+        for name, b in scenario.benchmarks.items():
+            status, detail, bench = b.status, b.detail, timed.get(name)
+            if status == Status.OK and bench is None:
+                status, detail = Status.FAILED, "its values are missing from the pyperf file"
+            cells[name] = Cell(status, detail, bench.median() if status == Status.OK else None,
                                bench.get_metadata().get("module_bytes") if bench else None)
     return cells
 
 
-def summarize(run_dir: Path, manifest: Mapping[str, Any]) -> dict[str, Any]:
+def summarize(run_dir: Path, manifest: Manifest) -> dict[str, Any]:
     """Everything the lifecycle report sections need, from a run folder's files."""
     modules: dict[int, dict[str, Any]] = {}
     per_runtime: dict[str, Any] = {}
     flags: list[str] = []
-    for key, entry in manifest["runtimes"].items():
-        ran = [s for s in LIFECYCLE if s in entry["scenarios"]]
+    for key, entry in manifest.runtimes.items():
+        ran = [s for s in LIFECYCLE if s in entry.scenarios]
         if not ran:
             continue
-        timed = _load_suite(run_dir / entry["file"])
+        timed = _load_suite(run_dir / entry.file)
         cells = _cells(entry, timed)
         points = []
         for name, bench in timed.items():
@@ -204,11 +207,11 @@ def summarize(run_dir: Path, manifest: Mapping[str, Any]) -> dict[str, Any]:
                 flags.append(f"cache ineffective: {key} {v.mechanism} at {v.size:,} bytes: "
                              f"{v.reason}")
         per_runtime[key] = {
-            "runtime": entry["runtime"], "interpreter": entry["interpreter"],
+            "runtime": entry.runtime, "interpreter": entry.interpreter,
             "compile": {"points": sorted(points, key=lambda p: p["size"]),
                         "fit": fit_compile([(p["bytes"], p["median_s"]) for p in points])},
             "cache": [asdict(v) | {"ineffective": v.ineffective} for v in verdicts],
-            "pyperf": {s: _settings_of(entry["scenarios"][s], timed) for s in ran},
+            "pyperf": {s: _settings_of(entry.scenarios[s], timed) for s in ran},
         }
     return {"schema": 1,
             "rules": {"ineffective_below_speedup": INEFFECTIVE_BELOW,
@@ -217,9 +220,9 @@ def summarize(run_dir: Path, manifest: Mapping[str, Any]) -> dict[str, Any]:
             "runtimes": per_runtime, "flags": flags}
 
 
-def _settings_of(scenario: Mapping[str, Any], timed: Mapping[str, pyperf.Benchmark]
+def _settings_of(scenario: CellRecord, timed: Mapping[str, pyperf.Benchmark]
                  ) -> dict[str, Any] | None:
-    benches = [timed[n] for n in scenario.get("benchmarks", {}) if n in timed]
+    benches = [timed[n] for n in scenario.benchmarks if n in timed]
     if not benches:
         return None
     settings = [pyperf_settings(b) for b in benches]
@@ -227,7 +230,7 @@ def _settings_of(scenario: Mapping[str, Any], timed: Mapping[str, pyperf.Benchma
             for k in settings[0]}
 
 
-def run_summary(run_dir: Path, manifest: Mapping[str, Any]) -> dict[str, Any] | None:
+def run_summary(run_dir: Path, manifest: Manifest) -> dict[str, Any] | None:
     """The orchestrator's summary (``lifecycle.json``); None when no lifecycle scenario ran."""
     summary = summarize(run_dir, manifest)
     return summary if summary["runtimes"] else None

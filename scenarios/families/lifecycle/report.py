@@ -19,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from scenarios.families.lifecycle import figures as lifecycle
+from scenarios.record.status import Status
 from scenarios.reporting import fmt, plots
 from scenarios.reporting.model import Report, is_missing
 from scenarios.reporting.sections import Block, Figure, Html, Table, Text, section
@@ -266,9 +267,9 @@ def _warning(report: Report, bad: list[tuple[str, dict[str, Any]]]) -> Markup:
 
 def _cache_row(report: Report, key: str, v: dict[str, Any]) -> dict[str, str]:
     status = v["status"]
-    word = {"ok": "effective", "ineffective": "CACHE INEFFECTIVE",
-            "unsupported": NOT_SUPPORTED}.get(status, status)
-    if status == "ok" and (v["module_bytes"] or v["size"]) < lifecycle.JUDGED_FROM_BYTES:
+    word = {Status.OK: "effective", "ineffective": "CACHE INEFFECTIVE",
+            Status.UNSUPPORTED: NOT_SUPPORTED}.get(status, status)
+    if status == Status.OK and (v["module_bytes"] or v["size"]) < lifecycle.JUDGED_FROM_BYTES:
         word = "not judged (small module)"
     hit = f"cache/{v['mechanism']}/{v['size']}"
     return {
@@ -278,7 +279,7 @@ def _cache_row(report: Report, key: str, v: dict[str, Any]) -> dict[str, str]:
                                else report.value_text(key, f"cache/{lifecycle.COLD_PATH}/"
                                                            f"{v['size']}", "cache")),
         "through the cache": (fmt.ns(v["hit_s"] * 1e9) if v["hit_s"] is not None
-                              else NOT_SUPPORTED if status == "unsupported"
+                              else NOT_SUPPORTED if status == Status.UNSUPPORTED
                               else report.value_text(key, hit, "cache")),
         "its miss": fmt.ns(v["miss_s"] * 1e9) if v["miss_s"] is not None else "—",
         "speed-up": fmt.ratio(v["speedup"]) if v["speedup"] is not None else "—",
@@ -315,7 +316,7 @@ def _speedup_panel(report: Report, ax: Axes, mechanism: str,
         timed = [v for v in mine if v["speedup"] is not None]
         label, color = report.label(key), report.color(key)
         if not timed:
-            words = sorted({NOT_SUPPORTED if v["status"] == "unsupported" else v["status"]
+            words = sorted({NOT_SUPPORTED if v["status"] == Status.UNSUPPORTED else v["status"]
                             for v in mine})
             handles.append(Line2D([], [], linestyle="none", marker="x", color=color,
                                   label=f"{label}: {', '.join(words)}"))

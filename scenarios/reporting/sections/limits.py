@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from runtimes.base import Capability
+from scenarios.record.status import Status
 from scenarios.reporting import fmt
 from scenarios.reporting.model import Report
 from scenarios.reporting.sections import Block, Table, Text, section
@@ -33,7 +34,7 @@ REASONS_SHOWN = 3
 
 def _no_number(cells: pd.DataFrame) -> str:
     """'unsupported 12 (needs memory; ...), invalid 1 (...)' for one runtime's benchmarks."""
-    missing = cells[cells["benchmark"].notna() & (cells["status"] != "ok")]
+    missing = cells[cells["benchmark"].notna() & (cells["status"] != Status.OK)]
     parts = []
     for status, group in missing.groupby("status", sort=True):
         reasons = list(dict.fromkeys(d for d in group["detail"].fillna("") if d))
@@ -48,7 +49,8 @@ def limits(report: Report) -> list[Block]:
     manifest = report.run.manifest
     rows = []
     for key in report.keys:
-        info = manifest["runtimes"].get(key, {}).get("info", {})
+        entry = manifest.entry(key)
+        info = entry.info if entry is not None else {}
         declared = set(info.get("capabilities", []))
         lacks = [f"{cap.value}: {MEANING[cap]}" for cap in Capability
                  if cap.value not in declared]
@@ -59,14 +61,14 @@ def limits(report: Report) -> list[Block]:
             "does not declare": "; ".join(lacks) or "everything the framework measures",
             "payload limit": (f"{fmt.nbytes(limit)} ({info.get('payload_limit_reason', '')})"
                               if limit else "none"),
-            "benchmarks with a number": f"{int((mine['status'] == 'ok').sum())} of "
+            "benchmarks with a number": f"{int((mine['status'] == Status.OK).sum())} of "
                                         f"{int(mine['benchmark'].notna().sum())}",
             "without a number, and why": _no_number(mine),
         })
-    for name, reason in manifest.get("unavailable", {}).items():
+    for name, reason in manifest.unavailable.items():
         rows.append({"runtime": name, "does not declare": "-", "payload limit": "-",
                      "benchmarks with a number": "0: could not run here",
-                     "without a number, and why": f"unavailable ({reason})"})
+                     "without a number, and why": f"{Status.UNAVAILABLE} ({reason})"})
     if not rows:
         return []
     return [Text("Each runtime declares what it can do; a scenario or benchmark that needs "

@@ -26,8 +26,9 @@ from scenarios.families.interruption import report as interruption_section
 from scenarios.families.layers.figures import BASELINE, FFI_FLOOR
 from scenarios.families.lifecycle import figures as lifecycle_analysis
 from scenarios.families.lifecycle import report as lifecycle_section
+from scenarios.record.status import Status
 from scenarios.reporting import fmt, render, stats
-from scenarios.reporting.load import NOT_RUN, NS, OK
+from scenarios.reporting.load import NS
 from scenarios.reporting.model import Report, is_missing
 from scenarios.reporting.sections import (
     SECTIONS,
@@ -46,7 +47,7 @@ DEADLINE_MS = 10
 OVERHEAD_WORKLOAD = "fib"
 # Reference rows (the project's roles, as in the breakdown): shown, but not candidates for ★.
 REFERENCES = {BASELINE: "reference: plain Python", FFI_FLOOR: "reference: native code via ctypes"}
-FAILED = ("invalid", "timeout", "crashed", "failed", "missing")
+FAILED = (Status.INVALID, Status.TIMEOUT, Status.CRASHED, Status.FAILED, Status.MISSING)
 BEST = "★"
 # A capability a runtime lacks, in the fewest words a cell can hold (limits.MEANING on hover).
 LACKS = {Capability.ANY_MODULE: "own guests only", Capability.MEMORY: "no memory access",
@@ -95,9 +96,9 @@ class Column:
 
 def status_score(status: str, detail: str) -> Score:
     """A cell without a number: a plain word for the status, its reason as the detail."""
-    if status in ("absent", NOT_RUN):
-        return Score(None, "not run", detail=detail or "not in this run")
-    if status in ("unsupported", "not supported"):
+    if status in ("absent", Status.NOT_RUN):
+        return Score(None, Status.NOT_RUN, detail=detail or "not in this run")
+    if status in (Status.UNSUPPORTED, "not supported"):
         wants = detail.removeprefix("needs ").removeprefix("one of ")
         needs = [c.strip() for c in wants.split(",")] if detail.startswith("needs ") else []
         caps = [c for c in Capability if c.value in needs]
@@ -143,7 +144,7 @@ def per_kib(report: Report, key: str) -> Score:
     cells = report.cells[(report.cells["key"] == key) & (report.cells["scenario"] == STRING)]
     timed = cells[cells["median_ns"].notna() & (cells["payload_bytes"] > 0)]
     if timed["payload_bytes"].nunique() < 2:
-        bad = cells[cells["status"] != OK]
+        bad = cells[cells["status"] != Status.OK]
         if not bad.empty:
             return status_score(bad.iloc[0]["status"], bad.iloc[0]["detail"])
         if cells.empty:
@@ -217,13 +218,13 @@ def cache_speedup(report: Report, key: str) -> Score:
     at = [v for v in verdicts if v["size"] == largest]
     timed = [v for v in at if v["speedup"] is not None]
     if not timed:  # say why: unsupported everywhere, else the first that went wrong
-        wrong = [v for v in at if v["status"] != "unsupported"]
+        wrong = [v for v in at if v["status"] != Status.UNSUPPORTED]
         if not at:
             return why(report, key, f"cache/{lifecycle_analysis.COLD_PATH}/{largest}", "cache")
         if not wrong:
-            return status_score("unsupported", at[0]["reason"])
+            return status_score(Status.UNSUPPORTED, at[0]["reason"])
         v = wrong[0]
-        word = "failed" if v["status"] == "failed" else v["status"]
+        word = v["status"]
         return Score(None, f"{word}: {v['mechanism']}" if word != "no baseline" else word,
                      note=flag, detail=v["reason"])
     best = max(timed, key=lambda v: v["speedup"])
@@ -295,9 +296,9 @@ def stop_overhead(report: Report, key: str) -> Score:
         for mechanism in (*interruption_summary.IN_RUNTIME, "off"):
             name = f"interrupt_overhead/{OVERHEAD_WORKLOAD}/{mechanism}"
             status, reason = report.why_no_number(key, name, "interrupt_overhead")
-            if status != OK:
+            if status != Status.OK:
                 return status_score(status, reason)
-        return Score(None, "missing", detail="not in interruption.json")
+        return Score(None, Status.MISSING, detail="not in interruption.json")
     best = min(rows, key=lambda r: r["ratio"])
     interval = (fmt.interval(best["ci_low"], best["ci_high"]) if best["ci_low"] is not None
                 else "no interval")
@@ -405,8 +406,8 @@ def markup(report: Report, table: dict[str, dict[str, Score]], top: dict[str, se
             c.id, group, links[c.id], c.title))
     rows = []
     for key, row in table.items():
-        entry = report.run.entry(key)
-        sub = " · ".join(filter(None, [entry.get("interpreter", "") or "",
+        entry = report.run.entry(key)  # None: never started, or ran nowhere
+        sub = " · ".join(filter(None, [entry.interpreter if entry else "",
                                        REFERENCES.get(report.run.runtime_of(key), "")]))
         cells = [Markup('<th scope="row"><span class="name">{}</span> <span class="sub">{}'
                         '</span></th>').format(report.label(key), sub)]
@@ -457,6 +458,6 @@ def caption(report: Report) -> Markup:
         'column among the WebAssembly runtimes (lowest, or highest speed-up; intervals may '
         'overlap); {} rows are references and are not ranked.</span> Sources: {}. Run: '
         '<code>{}</code>; pyperf options <code>{}</code>.').format(
-        BEST, " and ".join(sorted(REFERENCES)), sources, m.get("command", "unknown"),
-        " ".join(m.get("pyperf_args", [])) or "pyperf defaults")
+        BEST, " and ".join(sorted(REFERENCES)), sources, m.command or "unknown",
+        " ".join(m.pyperf_args) or "pyperf defaults")
 

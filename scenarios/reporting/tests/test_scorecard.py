@@ -90,7 +90,7 @@ def has(key: str, name: str) -> bool:
 
 def test_the_fixture_is_the_run_it_claims() -> None:
     manifest = load.read_manifest(FIXTURE)
-    assert set(manifest["runtimes"]) == {
+    assert set(manifest.runtimes) == {
         f"{r}@cpython-3.11.7" for r in ("wasmtime", "wasmtime-raw", "pywasm3", "native",
                                         "python")}
     assert (FIXTURE / "lifecycle.json").is_file() and (FIXTURE / "interruption.json").is_file()

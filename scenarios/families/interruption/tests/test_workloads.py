@@ -21,6 +21,8 @@ from scenarios import catalog
 from scenarios.catalog import Session, ValidationError
 from scenarios.families.interruption import figures as interruption_summary
 from scenarios.harness.bench import check
+from scenarios.record.manifest import BenchmarkRecord, CellRecord, Manifest, Options
+from scenarios.record.status import Status
 
 
 def _alarm() -> Any:
@@ -169,15 +171,15 @@ def test_a_guest_that_was_not_stopped_is_refused_by_every_mechanism() -> None:
 
 # -- what the run records ---------------------------------------------------------------------
 
-def _cell(**benchmarks: dict[str, Any]) -> dict[str, Any]:
-    return {"status": "ok", "detail": "", "benchmarks": benchmarks}
+def _cell(**benchmarks: BenchmarkRecord) -> CellRecord:
+    return CellRecord(Status.OK, "", benchmarks)
 
 
 def test_support_matrix_tells_mechanisms_apart() -> None:
-    ok = {"status": "ok", "detail": ""}
-    no = {"status": "unsupported", "detail": "needs epoch_interruption"}
+    ok = BenchmarkRecord(Status.OK, "")
+    no = BenchmarkRecord(Status.UNSUPPORTED, "needs epoch_interruption")
     records = {"interrupt_latency/epoch/1ms": no, "interrupt_latency/kill/1ms": ok,
-               "recovery/fuel": {"status": "timeout", "detail": "a call ran past"}}
+               "recovery/fuel": BenchmarkRecord(Status.TIMEOUT, "a call ran past")}
     row = interruption_summary.support({"x": _cell(**records)}, records)
     assert row["epoch"] == {"status": "not supported", "detail": "needs epoch_interruption"}
     assert row["fuel"] == {"status": "failed", "detail": "timeout: a call ran past"}
@@ -185,7 +187,7 @@ def test_support_matrix_tells_mechanisms_apart() -> None:
     assert row["stop"] == "only by killing the process"
     records["interrupt_latency/epoch/1ms"] = ok
     assert interruption_summary.support({}, records)["stop"] == "in-runtime: epoch"
-    dead = {"status": "failed", "detail": "crashed: SIGSEGV", "benchmarks": {}}
+    dead = CellRecord(Status.FAILED, "crashed: SIGSEGV")
     assert interruption_summary.support({"x": dead}, {})["kill"]["status"] == "failed"
 
 
@@ -215,7 +217,7 @@ def test_distribution_and_mechanism_names() -> None:
 
 
 def test_no_summary_for_runs_without_these_scenarios(tmp_path: Path) -> None:
-    manifest = {"options": {"scenarios": ["no_op"]}, "runtimes": {}}
+    manifest = Manifest("run", options=Options(scenarios=["no_op"]))
     assert interruption_summary.summarize(tmp_path, manifest) is None
 
 
@@ -223,14 +225,14 @@ def test_a_failing_summary_costs_only_itself(tmp_path: Path, monkeypatch: pytest
                                              ) -> None:
     from scenarios import run
 
-    def broken(_run_dir: Path, _manifest: dict[str, Any]) -> Any:
+    def broken(_run_dir: Path, _manifest: Manifest) -> Any:
         raise KeyError("schema")
 
     summaries = {"broken": broken, "fine": lambda _d, _m: {"n": 1}, "none": lambda _d, _m: None}
     monkeypatch.setattr(catalog, "all_summaries", lambda: summaries)
-    manifest: dict[str, Any] = {}
+    manifest = Manifest("run")
     assert run._summarize(tmp_path, manifest) == [f"\nfine summary: {tmp_path / 'fine.json'}"]
-    assert manifest["summaries"] == {"broken": {"error": "KeyError: 'schema'"},
+    assert manifest.summaries == {"broken": {"error": "KeyError: 'schema'"},
                                      "fine": "fine.json"}
     assert (tmp_path / "fine.json").read_text().strip() == '{\n "n": 1\n}'
     assert not (tmp_path / "none.json").exists()

@@ -10,6 +10,7 @@ import pytest
 
 from scenarios.families.lifecycle import figures as lifecycle
 from scenarios.families.lifecycle.figures import Cell, cache_verdicts, fit_compile, judge, verdict
+from scenarios.record.manifest import Manifest
 
 MB = 1_000_000
 
@@ -93,16 +94,17 @@ def test_lifecycle_json_from_a_run_folder_flags_the_defeated_cache(tmp_path: Pat
     pyperf.BenchmarkSuite(benches).dump(str(tmp_path / "x@cpython-3.10.json"))
     statuses = {b.get_name(): {"status": "ok", "detail": ""} for b in benches}
     statuses["cache/disk_hit/8388608"] = {"status": "unsupported", "detail": "needs disk_cache"}
-    manifest = {"runtimes": {"x@cpython-3.10": {
+    manifest = Manifest.from_dict({"schema": 1, "options": {}, "unavailable": {}, "runtimes": {
+        "x@cpython-3.10": {
         "runtime": "x", "interpreter": "cpython-3.10", "file": "x@cpython-3.10.json",
         "scenarios": {"compile": {"benchmarks": {k: v for k, v in statuses.items()
                                                  if k.startswith("compile/")}},
                       "cache": {"benchmarks": {k: v for k, v in statuses.items()
-                                               if k.startswith("cache/")}}}}}}
+                                               if k.startswith("cache/")}}}}}})
     from scenarios import run  # the orchestrator writes it as a registered run summary
 
     lines = run._summarize(tmp_path, manifest)
-    assert manifest["summaries"]["lifecycle"] == lifecycle.SUMMARY
+    assert manifest.summaries["lifecycle"] == lifecycle.SUMMARY
     data = json.loads((tmp_path / lifecycle.SUMMARY).read_text())
     r = data["runtimes"]["x@cpython-3.10"]
     assert [p["size"] for p in r["compile"]["points"]] == [1048576, 8388608]
