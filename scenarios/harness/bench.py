@@ -35,6 +35,7 @@ from scenarios.catalog import Benchmark, Session, ValidationError, profiles
 from scenarios.catalog.declared import Declaration
 from scenarios.harness.timing import compile_workload, refreshed
 from scenarios.record import exits
+from scenarios.record.events import EventLog, read_events
 from scenarios.record.status import Event
 
 MAX_LOOPS = 2**32  # as pyperf's own calibration
@@ -42,20 +43,6 @@ MAX_LOOPS = 2**32  # as pyperf's own calibration
 PYPERF_OPTIONS = {"processes": ("-p", "--processes"), "values": ("-n", "--values"),
                   "warmups": ("-w", "--warmups"), "loops": ("-l", "--loops"),
                   "min_time": ("--min-time",)}
-
-
-class EventLog:
-    """Append-only JSON lines, one per step, written by the main process and its workers."""
-
-    def __init__(self, path: str | None) -> None:
-        self.path = path
-
-    def emit(self, event: Event, **fields: Any) -> None:
-        if not self.path:
-            return
-        line = json.dumps({"event": event, "pid": os.getpid(), **fields})
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
 
 
 @contextlib.contextmanager
@@ -252,10 +239,6 @@ def _last_started(events: EventLog, pid: int) -> str | None:
     """The benchmark a worker process was on when it ended (its last 'worker' event)."""
     if not events.path:
         return None
-    from scenarios.orchestrate.cell import (
-        read_events,  # the orchestrator's reader; no cycle at import
-    )
-
     return next((e["benchmark"] for e in reversed(read_events(Path(events.path)))
                  if e["event"] == Event.WORKER and e.get("pid") == pid), None)
 

@@ -11,7 +11,6 @@ finished by an earlier attempt (an interrupted run being resumed) are not redone
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -27,6 +26,7 @@ import pyperf
 
 from scenarios.orchestrate import hosts
 from scenarios.record import exits
+from scenarios.record.events import read_events
 from scenarios.record.manifest import BenchmarkRecord, CellRecord
 from scenarios.record.paths import PROJECT_ROOT
 from scenarios.record.status import VERDICTS, Event, Status
@@ -83,15 +83,6 @@ class CellSpec:
     pyperf_args: tuple[str, ...]
     extra_args: tuple[str, ...] = ()  # e.g. --guest NAME=PATH, --declared JSON
     profile: str = "quick"
-
-
-def read_events(path: Path) -> list[dict[str, Any]]:
-    """The event lines that were written completely (a torn last line is ignored)."""
-    out = []
-    for line in _read(path).splitlines():
-        with contextlib.suppress(json.JSONDecodeError):
-            out.append(json.loads(line))
-    return out
 
 
 def _read(path: Path) -> str:
