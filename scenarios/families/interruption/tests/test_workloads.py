@@ -223,7 +223,7 @@ def test_no_summary_for_runs_without_these_scenarios(tmp_path: Path) -> None:
 
 def test_a_failing_summary_costs_only_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                              ) -> None:
-    from scenarios import run
+    from scenarios.orchestrate import execute
 
     def broken(_run_dir: Path, _manifest: Manifest) -> Any:
         raise KeyError("schema")
@@ -231,7 +231,7 @@ def test_a_failing_summary_costs_only_itself(tmp_path: Path, monkeypatch: pytest
     summaries = {"broken": broken, "fine": lambda _d, _m: {"n": 1}, "none": lambda _d, _m: None}
     monkeypatch.setattr(catalog, "all_summaries", lambda: summaries)
     manifest = Manifest("run")
-    assert run._summarize(tmp_path, manifest) == [f"\nfine summary: {tmp_path / 'fine.json'}"]
+    assert execute.summarize(tmp_path, manifest) == [f"\nfine summary: {tmp_path / 'fine.json'}"]
     assert manifest.summaries == {"broken": {"error": "KeyError: 'schema'"},
                                      "fine": "fine.json"}
     assert (tmp_path / "fine.json").read_text().strip() == '{\n "n": 1\n}'

@@ -101,9 +101,9 @@ def test_lifecycle_json_from_a_run_folder_flags_the_defeated_cache(tmp_path: Pat
                                                  if k.startswith("compile/")}},
                       "cache": {"benchmarks": {k: v for k, v in statuses.items()
                                                if k.startswith("cache/")}}}}}})
-    from scenarios import run  # the orchestrator writes it as a registered run summary
+    from scenarios.orchestrate import execute  # the orchestrator writes it as a run summary
 
-    lines = run._summarize(tmp_path, manifest)
+    lines = execute.summarize(tmp_path, manifest)
     assert manifest.summaries["lifecycle"] == lifecycle.SUMMARY
     data = json.loads((tmp_path / lifecycle.SUMMARY).read_text())
     r = data["runtimes"]["x@cpython-3.10"]
