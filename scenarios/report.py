@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         die(str(exc), 2)
     except KeyboardInterrupt:
-        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        print(f"\n{PROG}: stopped", file=sys.stderr)
         return 130
     except Exception as exc:
         if args.debug:

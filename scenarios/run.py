@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                             f"{p.name} {p.module_sizes}" for p in profiles.PROFILES.values())
                         + "); --max-bytes does not limit them")
     p.add_argument("--resume", type=Path, metavar="RUN_DIR",
-                   help="finish an interrupted run (its manifest supplies every other setting)")
+                   help="finish a stopped run (its manifest supplies every other setting)")
     p.add_argument("--no-report", action="store_true",
                    help="do not render the HTML report at the end (python -m scenarios.report)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         die(str(exc))
     except KeyboardInterrupt:
-        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        print(f"\n{PROG}: stopped", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and closed: not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -350,7 +350,7 @@ def _new_run(args: argparse.Namespace) -> int:
 
 
 def _resume(args: argparse.Namespace) -> int:
-    """Finish an interrupted run in its own folder, with the settings it started with."""
+    """Finish a stopped run in its own folder, with the settings it started with."""
     run_dir = args.resume
     try:
         manifest = record.read(run_dir)
@@ -390,7 +390,7 @@ def _resume(args: argparse.Namespace) -> int:
         generated.use_sizes(options.module_sizes)
     else:  # a run from before profiles: the sizes were the defaults of that day
         generated.use_sizes(profiles.get("full").module_sizes)
-    manifest.interrupted = manifest.missing = None
+    manifest.stopped = manifest.missing = None
     manifest.resumed = [*(manifest.resumed or []), {
         "command": " ".join([PROG, *map(shlex.quote, sys.argv[1:])]), "at": results.now()}]
     print(f"Resuming {run_dir}: {len(manifest.left())} of "

@@ -5,7 +5,7 @@ session, watches its JSON-lines events, and turns however it ended into a status
 benchmark: ok, invalid (wrong answer or guest error: never timed), unsupported, timeout,
 crashed (with the signal and the runtime's last words) or failed. When a benchmark takes its
 process down, the cell goes on with the benchmarks after it in a fresh process; benchmarks
-finished by an earlier attempt (an interrupted run being resumed) are not redone.
+finished by an earlier attempt (a stopped run being resumed) are not redone.
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path,
     """Validate and time benchmarks ``names`` of one scenario on one runtime.
 
     Retries past a benchmark that takes its process down, and skips benchmarks an earlier
-    (interrupted) attempt already finished. ``progress(n)`` hears how many of ``names`` are
+    (stopped) attempt already finished. ``progress(n)`` hears how many of ``names`` are
     finished whenever that may have changed.
     """
     attempt, done = _finished_earlier(part_dir, spec.scenario)

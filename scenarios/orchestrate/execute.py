@@ -59,7 +59,7 @@ def execute(run_dir: Path, manifest: Manifest, report: bool = True, debug: bool 
             for key, entry in manifest.runtimes.items():  # keep every benchmark timed so far
                 results.merge_suites(sorted((run_dir / "parts" / key).glob("*.json")),
                                      run_dir / entry.file)
-            manifest.interrupted = {"signal": stop.signal_name, "at": results.now()}
+            manifest.stopped = {"signal": stop.signal_name, "at": results.now()}
             manifest.missing = manifest.left()
             stopped_by = stop.signal_name
             return_code = 128 + signal.Signals[stop.signal_name].value
@@ -70,7 +70,7 @@ def execute(run_dir: Path, manifest: Manifest, report: bool = True, debug: bool 
             if manifest.summaries is not None:
                 record.write(run_dir, manifest)
     if return_code:
-        print(f"\n{PROG}: interrupted ({stopped_by}); what finished is "
+        print(f"\n{PROG}: stopped ({stopped_by}); what finished is "
               f"kept, {len(manifest.left())} cells missing.\nFinish it with: "
               f"{PROG} --resume {run_dir}", file=sys.stderr)
         return return_code

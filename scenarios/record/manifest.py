@@ -230,7 +230,7 @@ class DeclaredRecord:
 
 
 # Keys written only when set, after every other one (in this order).
-_OPTIONAL = ("resumed", "interrupted", "missing", "summaries")
+_OPTIONAL = ("resumed", "stopped", "missing", "summaries")
 
 
 @dataclass
@@ -256,7 +256,7 @@ class Manifest:
     runtimes: dict[str, RuntimeEntry] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
     resumed: list[dict[str, str]] | None = None  # {command, at} per --resume
-    interrupted: dict[str, str] | None = None  # {signal, at} when a signal stopped it
+    stopped: dict[str, str] | None = None  # {signal, at} when a signal stopped the run
     missing: list[str] | None = None  # "runtime@interpreter: scenario" left when stopped
     summaries: dict[str, Any] | None = None  # name -> file name, or {"error": ...}
     schema: int = SCHEMA
@@ -328,7 +328,7 @@ class Manifest:
                 plan=[PlanEntry.from_dict(p) for p in data["plan"] if isinstance(p, dict)],
                 runtimes={k: RuntimeEntry.from_dict(e) for k, e in data["runtimes"].items()},
                 unavailable={str(n): str(r) for n, r in data["unavailable"].items()},
-                resumed=data.get("resumed"), interrupted=data.get("interrupted"),
+                resumed=data.get("resumed"), stopped=data.get("stopped"),
                 missing=data.get("missing"), summaries=data.get("summaries"),
                 schema=data["schema"], extra={k: v for k, v in data.items() if k not in known})
         except (TypeError, AttributeError, KeyError) as exc:
@@ -364,8 +364,11 @@ def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
     Runs from before profiles have no ``profile`` (nor options' ``profile`` and
     ``module_sizes``: read as None); runs from before plans have no ``plan`` (read as
     empty: the reporter then infers what never started from the requested runtimes); any
-    other key absent from a hand-made or truncated file reads as empty.
+    other key absent from a hand-made or truncated file reads as empty. A run stopped by a
+    signal said so under ``interrupted`` before the word was kept for guests (``stopped``).
     """
+    if "interrupted" in data and "stopped" not in data:
+        data["stopped"] = data.pop("interrupted")
     defaults: dict[str, Any] = {
         "run_id": "", "command": "", "started": None, "finished": None, "complete": False,
         "machine": {}, "orchestrator": {}, "pyperf_args": [], "scenario_defaults": {},

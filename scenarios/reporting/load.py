@@ -43,7 +43,7 @@ class Run:
     """One run folder, loaded.
 
     ``keys`` are ``runtime@interpreter`` in the order they ran, then those planned but never
-    started (an interrupted run), then the runtimes that could not run anywhere (by name), so
+    started (a stopped run), then the runtimes that could not run anywhere (by name), so
     tables show each of them with its reason.
     """
 
@@ -217,7 +217,7 @@ def _what_is_missing(manifest: Manifest, planned: list[str],
     counts as run.
     """
     out = []
-    stop = manifest.interrupted
+    stop = manifest.stopped
     if isinstance(stop, dict):
         out.append(f"the run was stopped by {stop.get('signal', 'a signal')} at "
                    f"{stop.get('at', 'an unknown time')}")
