@@ -75,7 +75,7 @@ def test_interrupt_keeps_results_and_resume_finishes(tmp_path: Path, sig: int, c
 
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["complete"] is False
-    assert manifest["interrupted"]["signal"] == signal.Signals(sig).name
+    assert manifest["stopped"]["signal"] == signal.Signals(sig).name
     assert manifest["missing"] and all(m.startswith("python@") for m in manifest["missing"])
     (entry,) = manifest["runtimes"].values()
     finished = list(entry["scenarios"])
