@@ -91,7 +91,8 @@ def _cold_start(phase: str) -> Callable[[Session], Workload]:
         if phase == "first_call":
             cmd.append(str(guest.get(GUEST).path))
             expect = str(reference.add_i32(10, 20))
-        return Workload("r = run()", {"run": functools.partial(_child, cmd)}, result="r",
+        return Workload("said = start_process()",
+                        {"start_process": functools.partial(_child, cmd)}, result="said",
                         expect=expect, validate_last=True)
     return prepare
 
@@ -113,8 +114,9 @@ def _compile(size: int) -> Callable[[Session], Workload]:
     def prepare(session: Session) -> Workload:
         m = generated.module(size)
         rt = session.runtime
-        return Workload("mod = c(w)", {"c": rt.compile, "w": m.wasm, "run": _run_entry(rt)},
-                        result="run(mod)", expect=m.expected(X), validate_last=True)
+        return Workload("module = compile(wasm)",
+                        {"compile": rt.compile, "wasm": m.wasm, "run": _run_entry(rt)},
+                        result="run(module)", expect=m.expected(X), validate_last=True)
     return prepare
 
 
@@ -131,9 +133,10 @@ register(Scenario(
 # --- instantiate -----------------------------------------------------------------------------
 
 def _instantiate_article(session: Session) -> Workload:
-    return Workload("i = inst(m)", {"inst": session.runtime.instantiate,
-                                    "m": session.module(GUEST)},
-                    result='i.export("add_numbers")(10, 20)', expect=reference.add_i32(10, 20))
+    return Workload("instance = instantiate(module)",
+                    {"instantiate": session.runtime.instantiate, "module": session.module(GUEST)},
+                    result='instance.export("add_numbers")(10, 20)',
+                    expect=reference.add_i32(10, 20))
 
 
 def host_imports(count: int) -> dict[str, dict[str, HostFunction]]:
@@ -145,10 +148,10 @@ def _instantiate_generated(imports: int) -> Callable[[Session], Workload]:
     def prepare(session: Session) -> Workload:
         m = generated.module(SMALL_MODULE, imports)
         rt = session.runtime
-        return Workload("i = inst(m, imps)",
-                        {"inst": rt.instantiate, "m": rt.compile(m.wasm),
-                         "imps": host_imports(imports) if imports else None},
-                        result=f'i.export("run")({X})', expect=m.expected(X))
+        return Workload("instance = instantiate(module, imports)",
+                        {"instantiate": rt.instantiate, "module": rt.compile(m.wasm),
+                         "imports": host_imports(imports) if imports else None},
+                        result=f'instance.export("run")({X})', expect=m.expected(X))
     return prepare
 
 
@@ -181,9 +184,12 @@ def _first_call(warm_calls: int) -> Callable[[Session], Workload]:
             for _ in range(warm_calls):
                 f(10, 20)
 
-        return Workload("r = f(a, b)", {"new": new, "warm": warm, "a": 10, "b": 20},
-                        result="r", expect=reference.add_i32(10, 20),
-                        before_each='i = new(); f = i.export("add_numbers"); warm(f)')
+        return Workload("total = add_numbers(a, b)",
+                        {"new_instance": new, "warm": warm, "a": 10, "b": 20},
+                        result="total", expect=reference.add_i32(10, 20),
+                        before_each='instance = new_instance(); '
+                                    'add_numbers = instance.export("add_numbers"); '
+                                    'warm(add_numbers)')
     return prepare
 
 
@@ -229,8 +235,9 @@ def _files(folder: Path) -> int:
 
 def _cache_compile_each(m: generated.GeneratedModule, session: Session) -> Workload:
     rt = session.runtime
-    return Workload("r = run(c(w))", {"c": rt.compile, "w": m.wasm, "run": _run_entry(rt)},
-                    result="r", expect=m.expected(X), validate_last=True)
+    return Workload("answer = run(compile(wasm))",
+                    {"compile": rt.compile, "wasm": m.wasm, "run": _run_entry(rt)},
+                    result="answer", expect=m.expected(X), validate_last=True)
 
 
 def _precompiled(m: generated.GeneratedModule, session: Session) -> Any:
@@ -244,15 +251,17 @@ def _precompiled(m: generated.GeneratedModule, session: Session) -> Any:
 
 def _cache_reuse(m: generated.GeneratedModule, session: Session) -> Workload:
     rt = session.runtime
-    return Workload("r = run(mod)", {"mod": _precompiled(m, session), "run": _run_entry(rt)},
-                    result="r", expect=m.expected(X), validate_last=True)
+    return Workload("answer = run(module)",
+                    {"module": _precompiled(m, session), "run": _run_entry(rt)},
+                    result="answer", expect=m.expected(X), validate_last=True)
 
 
 def _cache_deserialize(m: generated.GeneratedModule, session: Session) -> Workload:
     rt = session.runtime
-    return Workload("r = run(d(blob))", {"d": rt.deserialize, "blob": session.artifact(m.wasm),
-                                         "run": _run_entry(rt)},
-                    result="r", expect=m.expected(X), validate_last=True)
+    return Workload("answer = run(deserialize(artifact))",
+                    {"deserialize": rt.deserialize, "artifact": session.artifact(m.wasm),
+                     "run": _run_entry(rt)},
+                    result="answer", expect=m.expected(X), validate_last=True)
 
 
 def _cache_deserialize_file(m: generated.GeneratedModule, session: Session) -> Workload:
@@ -261,9 +270,10 @@ def _cache_deserialize_file(m: generated.GeneratedModule, session: Session) -> W
     path = folders.root / "module.artifact"
     # Written once and never rewritten: wasmtime maps the file into live modules.
     path.write_bytes(session.artifact(m.wasm))
-    return Workload("r = run(d(p))", {"d": rt.deserialize_file, "p": path,
-                                      "run": _run_entry(rt), "keep": folders},
-                    result="r", expect=m.expected(X), validate_last=True)
+    return Workload("answer = run(deserialize_file(path))",
+                    {"deserialize_file": rt.deserialize_file, "path": path,
+                     "run": _run_entry(rt), "keep": folders},
+                    result="answer", expect=m.expected(X), validate_last=True)
 
 
 def _load(runtime: Runtime, wasm: bytes) -> int:
@@ -273,9 +283,10 @@ def _load(runtime: Runtime, wasm: bytes) -> int:
 def _cache_disk_miss(m: generated.GeneratedModule, session: Session) -> Workload:
     rt = session.runtime
     folders = _Folders()
-    return Workload("r = load(e, w)", {"load": _load, "w": m.wasm, "keep": folders,
-                                       "fresh": lambda: rt.with_disk_cache(folders.fresh())},
-                    result="r", expect=m.expected(X), before_each="e = fresh()",
+    return Workload("answer = load(engine, wasm)",
+                    {"load": _load, "wasm": m.wasm, "keep": folders,
+                     "fresh_engine": lambda: rt.with_disk_cache(folders.fresh())},
+                    result="answer", expect=m.expected(X), before_each="engine = fresh_engine()",
                     validate_last=True)
 
 
@@ -292,9 +303,10 @@ def _cache_disk_hit(m: generated.GeneratedModule, session: Session) -> Workload:
     folders = _Folders()
     cache = folders.root / "cache"
     shutil.copytree(session.made(f"{m.sha256}.disk-cache", fill), cache)
-    return Workload("r = load(e, w)", {"load": _load, "w": m.wasm, "keep": folders,
-                                       "fresh": lambda: rt.with_disk_cache(cache)},
-                    result="r", expect=m.expected(X), before_each="e = fresh()",
+    return Workload("answer = load(engine, wasm)",
+                    {"load": _load, "wasm": m.wasm, "keep": folders,
+                     "fresh_engine": lambda: rt.with_disk_cache(cache)},
+                    result="answer", expect=m.expected(X), before_each="engine = fresh_engine()",
                     validate_last=True)
 
 
