@@ -51,6 +51,7 @@ X = 7  # the input of run(x) on generated modules (its reference answer is store
 SMALL_MODULE = 10 << 10  # the generated module instantiate uses, with and without imports
 HOST_IMPORTS = 8
 WARM_CALLS = 100  # calls before the one timed as "steady"
+FRESH_INSTANCES = 256  # per value of first_call: each timed call is on a new instance
 ANY = frozenset({Capability.ANY_MODULE})
 LONG = {"processes": 3, "values": 2, "warmups": 0, "loops": 1, "call_timeout": 600}
 BIG_MODULE = 1 << 20  # from this size one value per process: each is a cold compile of seconds
@@ -202,9 +203,11 @@ register(Scenario(
              Benchmark("first_call/steady", "first_call", _first_call(WARM_CALLS), guest=GUEST,
                        inner_loops=1)],
     (GUEST,), ARTICLE,
-    # The timed part is one call (0.05-50 us) but every one needs a fresh instance: calibrate
-    # to a short total so the untimed instantiations do not take minutes.
-    defaults={"processes": 10, "min_time": 0.002}))
+    # The timed part is one call (0.05-50 us) but every one needs a fresh instance, so the
+    # number of instances per value is fixed rather than calibrated: calibrating a 130 ns call
+    # to even 2 ms asks for 16,384 instances per value, and pywasm3, which frees none until the
+    # process ends, grew a worker to 14.5 GB until the kernel killed it (full run, 2026-12-01).
+    defaults={"processes": 10, "loops": FRESH_INSTANCES}))
 
 
 # --- cache -----------------------------------------------------------------------------------
