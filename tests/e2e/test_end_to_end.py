@@ -88,6 +88,7 @@ def test_the_lifecycle_scenarios_ran_on_every_runtime(full_run: tuple[Path, dict
     assert by_runtime["python"]["compile"]["points"] == []
     assert by_runtime["wasmtime"]["pyperf"]["compile"]["loops"] == [1]
     assert "lifecycle summary: " in stdout
+    assert all(line in stdout for line in lifecycle.notes(data))  # printed under the table
 
     key = next(k for k, e in manifest["runtimes"].items() if e["runtime"] == "wasmtime")
     meta = {b.get_name(): b.get_metadata()
