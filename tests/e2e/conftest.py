@@ -24,3 +24,15 @@ def full_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     assert proc.returncode == 0, proc.stdout + proc.stderr
     run_dir, manifest = only_run(results)
     return run_dir, manifest, proc.stdout
+
+
+@pytest.fixture(scope="session")
+def two_python_runs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The same short command twice into one results folder (each run gets its own)."""
+    results = tmp_path_factory.mktemp("results")
+    for _ in range(2):
+        proc = run_cli("scenarios.run", "--runtime", "python", "--scenario", "loop_overhead",
+                       "--no-provision", "--debug-single-value", "--no-report",
+                       "--results-dir", str(results))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return sorted(p for p in results.iterdir() if p.is_dir())

@@ -308,14 +308,8 @@ def test_a_runtime_requested_by_name_that_cannot_run_fails_the_command(tmp_path:
     assert "nothing could run" in proc.stderr
 
 
-def test_results_go_to_a_new_folder_each_run(tmp_path: Path) -> None:
-    for _ in range(2):
-        proc = run_cli("scenarios.run", "--runtime", "python", "--scenario", "loop_overhead",
-                       "--no-provision", "--debug-single-value", "--no-report",
-                       "--results-dir", str(tmp_path))
-        assert proc.returncode == 0, proc.stderr
-    runs = sorted(p for p in tmp_path.iterdir() if p.is_dir())
-    assert len(runs) == 2
-    for run_dir in runs:
+def test_results_go_to_a_new_folder_each_run(two_python_runs: list[Path]) -> None:
+    assert len(two_python_runs) == 2
+    for run_dir in two_python_runs:
         assert (run_dir / "manifest.json").stat().st_mode & 0o044  # readable by others
         assert not [p for p in os.listdir(run_dir) if p.endswith(".tmp")]

@@ -13,7 +13,7 @@ import pyperf
 import pytest
 
 from scenarios import hosts
-from tests.runs import only_run, run_cli
+from tests.runs import run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -111,10 +111,9 @@ def test_resume_refuses_what_is_not_a_run(tmp_path: Path) -> None:
     assert "\n" not in proc.stderr.strip()
 
 
-def test_resuming_a_complete_run_does_nothing(tmp_path: Path) -> None:
-    first = run_cli("scenarios.run", "--runtime", "python", "--scenario", "loop_overhead",
-                    "--no-provision", "--debug-single-value", "--results-dir", str(tmp_path))
-    assert first.returncode == 0, first.stderr
-    run_dir, _ = only_run(tmp_path)
+def test_resuming_a_complete_run_does_nothing(two_python_runs: list[Path]) -> None:
+    run_dir = two_python_runs[0]
+    before = (run_dir / "manifest.json").read_bytes()
     again = run_cli("scenarios.run", "--resume", str(run_dir))
     assert again.returncode == 0 and "already complete" in again.stdout
+    assert (run_dir / "manifest.json").read_bytes() == before
