@@ -1,37 +1,35 @@
-"""Small real runs shared by the reporter and compare tests, made once per test session."""
+"""The committed small real runs (``tests.fixtures``) the report and compare tests read."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.runs import FAKES, SINGLE, MadeRun, make_run
+from scenarios import report as report_cli
+from tests.runs import MadeRun, committed
 
 
 @pytest.fixture(scope="session")
-def small_run(tmp_path_factory: pytest.TempPathFactory) -> MadeRun:
-    """python, wasmtime and a runtime that answers wrongly; the run renders its own report."""
-    base = tmp_path_factory.mktemp("small")
-    return make_run(base / "results", "--runtime", "python,wasmtime,wrong-answer",
-                    "--scenario", "no_op,add_numbers,reverse_string", "--max-bytes", "1024",
-                    env=FAKES)
+def small_run() -> MadeRun:
+    """python, wasmtime and a runtime that answers wrongly (3 processes x 3 values)."""
+    return committed("small")
 
 
 @pytest.fixture(scope="session")
-def sleepy_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[MadeRun, MadeRun]:
+def small_report(small_run: MadeRun, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small run's report folder, rendered once per session as ``scenarios.run`` would."""
+    return report_cli.generate(small_run.path, tmp_path_factory.mktemp("small-report")).parent
+
+
+@pytest.fixture(scope="session")
+def sleepy_runs() -> tuple[MadeRun, MadeRun]:
     """The same correct runtime twice: its no_op not slowed, then sleeping 1 ms per call."""
-    made = []
-    for seconds in ("0", "0.001"):
-        base = tmp_path_factory.mktemp(f"sleepy-{seconds}")
-        made.append(make_run(base / "results", "--runtime", "sleepy", "--scenario", "no_op",
-                             "--no-report",
-                             env={**FAKES, "WASM_INTEROP_SLEEPY_SECONDS": seconds}))
-    return made[0], made[1]
+    return committed("sleepy-0"), committed("sleepy-1ms")
 
 
 @pytest.fixture(scope="session")
-def defeated_cache_run(tmp_path_factory: pytest.TempPathFactory) -> MadeRun:
+def defeated_cache_run() -> MadeRun:
     """The seed's defeated cache (deserialize recompiles) on a 1 MiB module, where the
-    "cache ineffective" rule judges; the run renders its own report."""
-    base = tmp_path_factory.mktemp("defeated-cache")
-    return make_run(base / "results", "--runtime", "defeated-cache", "--scenario", "cache",
-                    "--module-sizes", "1M", env=FAKES, pyperf_args=SINGLE)
+    "cache ineffective" rule judges."""
+    return committed("defeated-cache")

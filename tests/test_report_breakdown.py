@@ -1,5 +1,6 @@
-"""The report's breakdown section, on a small real run: what it shows is what
-``scenarios.families.layers.figures`` computes from that run, and nothing is dropped silently."""
+"""The report's breakdown section, on a small real run (committed, ``tests.fixtures``): what
+it shows is what ``scenarios.families.layers.figures`` computes from that run, and nothing is
+dropped silently."""
 
 from __future__ import annotations
 
@@ -14,27 +15,16 @@ import pytest
 from scenarios.families.layers import figures as breakdown
 from scenarios.reporting import fmt, load, model, render, sections
 from scenarios.reporting.sections import Table
-from tests.runs import MadeRun, run_cli
+from tests.runs import MadeRun, committed
 
-pytestmark = pytest.mark.e2e
-
-RUNTIMES = ("python", "native", "wasmtime", "wasmtime-raw")
-SCENARIOS = "no_op,loop_overhead,reverse_string,guest_work,data_copy,engine_floor"
-# Two processes of two values (the fewest that give every layer an interval), loops fixed so
-# pyperf skips its calibration processes: the run stays short.
-PYPERF = ("-p", "2", "-n", "2", "-l", "16", "--no-provision")
+RUNTIMES = ("python", "native", "wasmtime", "wasmtime-raw")  # those of the committed run
 SECTION = '<section id="breakdown">'
 
 
 @pytest.fixture(scope="module")
-def layer_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    results = tmp_path_factory.mktemp("layers") / "results"
-    proc = run_cli("scenarios.run", "--profile", "full", "--runtime", ",".join(RUNTIMES),
-                   "--scenario", SCENARIOS,
-                   "--max-bytes", "1024", "--no-report", *PYPERF, "--results-dir", str(results))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    (run_dir,) = [p for p in results.iterdir() if p.is_dir()]
-    return run_dir
+def layer_run() -> Path:
+    """The layer scenarios on the four runtimes, two processes of two values (``layers``)."""
+    return committed("layers").path
 
 
 def section_blocks(run_dir: Path) -> list[sections.Block]:

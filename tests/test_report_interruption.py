@@ -1,7 +1,7 @@
-"""The interruption sections of the report, from one small real run (wasmtime and python, two
-worker processes of one value each, so overhead intervals exist): its numbers are
-interruption.json's, python's missing mechanisms read "not supported", the figures exist; a
-run without these scenarios has no such section."""
+"""The interruption sections of the report, from one small real run (committed,
+``tests.fixtures``: wasmtime and python, two worker processes of one value each, so overhead
+intervals exist): its numbers are interruption.json's, python's missing mechanisms read "not
+supported", the figures exist; a run without these scenarios has no such section."""
 
 from __future__ import annotations
 
@@ -17,22 +17,17 @@ from scenarios import report as report_cli
 from scenarios.families.interruption import report as interruption
 from scenarios.reporting import fmt, load, model
 from tests.html_sections import Sections
-from tests.runs import make_run
+from tests.runs import committed
 
-pytestmark = pytest.mark.e2e
-
-SCENARIOS = "interrupt_latency,interrupt_overhead,recovery"
 SECTIONS = ("interruption-support", "interrupt-latency", "interrupt-overhead",
             "interrupt-recovery")
 FIGURES = ("interrupt-latency-latency.png", "interrupt-overhead-overhead.png")
 DASH = "—"
-TWO_PROCESSES = ("-p", "2", "-n", "1", "-w", "0", "--no-provision", "--no-report")
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_run(tmp_path_factory.mktemp("interruption") / "results", "--runtime",
-                    "wasmtime,python", "--scenario", SCENARIOS, pyperf_args=TWO_PROCESSES).path
+def run_dir() -> Path:
+    return committed("interruption").path
 
 
 @pytest.fixture(scope="module")
@@ -168,11 +163,10 @@ def test_a_run_folder_without_the_summary_file_derives_the_same_summary(
     assert interruption.load_summary(report) == summary
 
 
-def test_a_run_without_these_scenarios_has_no_such_section(tmp_path: Path) -> None:
-    run_dir = make_run(tmp_path / "results", "--runtime", "python", "--scenario", "no_op",
-                       pyperf_args=("--debug-single-value", "--no-provision", "--no-report")).path
-    out = tmp_path / "report"
-    page = render(run_dir, out)
+def test_a_run_without_these_scenarios_has_no_such_section(small_report: Path) -> None:
+    html = (small_report / "index.html").read_text(encoding="utf-8")
+    assert 'class="error"' not in html  # no section failed
+    page = Sections(html)
     assert "distributions" in page.order
     assert not set(SECTIONS) & (set(page.order) | set(page.links))
-    assert not list(out.glob("interrupt*.png"))
+    assert not list(small_report.glob("interrupt*.png"))

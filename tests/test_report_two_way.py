@@ -1,7 +1,7 @@
-"""The two-way sections (callbacks, argument marshalling, memory paths) on a small real run:
-their numbers are what ``scenarios.families.interop.figures`` computes from the same pyperf files, a
-cell that is invalid or not supported is its status word, the plots exist; a run without
-these scenarios has no such section.
+"""The two-way sections (callbacks, argument marshalling, memory paths) on a small real run
+(committed, ``tests.fixtures``): their numbers are what ``scenarios.families.interop.figures``
+computes from the same pyperf files, a cell that is invalid or not supported is its status
+word, the plots exist; a run without these scenarios has no such section.
 
 The run: wasmtime, and the ``wrong-answer`` fake (the python baseline, but it skips a no-op
 callback, rounds f64 arguments and misreports the guest's memory.grow, so those benchmarks are
@@ -21,13 +21,8 @@ from scenarios.families.interop import figures as interop
 from scenarios.families.interop.report import callback_label
 from scenarios.reporting import fmt, load, model, render
 from tests.html_sections import Sections
-from tests.runs import FAKES, MadeRun, make_run
+from tests.runs import MadeRun, committed
 
-pytestmark = pytest.mark.e2e
-
-SCENARIOS = "host_call,arg_shapes,memory_access,memory_grow"
-# 2 worker processes x 1 value: intervals exist and the run stays short (about 40 s).
-TWO_PROCESSES = ("-p", "2", "-n", "1", "-w", "0", "-l", "1", "--no-provision", "--no-report")
 SECTION_IDS = ("callbacks", "argument-marshalling", "memory-paths")
 UNITS = {"ns": 1.0, "µs": 1e3, "ms": 1e6, "s": 1e9}
 
@@ -39,11 +34,11 @@ def parse_ns(text: str) -> float:
 
 @pytest.fixture(scope="module")
 def two_way(tmp_path_factory: pytest.TempPathFactory) -> tuple[MadeRun, Path]:
-    """wasmtime and wrong-answer through the four scenarios; the report of that run."""
-    base = tmp_path_factory.mktemp("two-way")
-    made = make_run(base / "results", "--runtime", "wasmtime,wrong-answer", "--scenario",
-                    SCENARIOS, "--max-bytes", "16", pyperf_args=TWO_PROCESSES, env=FAKES)
-    index = render.write(model.build(load.load_run(made.path)), base / "report")
+    """wasmtime and wrong-answer through the four scenarios (2 worker processes x 1 value,
+    payloads up to 16 B); the report of that run."""
+    made = committed("two-way")
+    index = render.write(model.build(load.load_run(made.path)),
+                         tmp_path_factory.mktemp("two-way") / "report")
     return made, index
 
 
@@ -144,10 +139,8 @@ def test_fastest_memory_path_is_the_analysis_one_and_the_rest_say_why(
     assert grow.loc["wrong-answer", "host / guest"] == "—"
 
 
-def test_a_run_without_these_scenarios_has_no_such_section(small_run: MadeRun, tmp_path: Path
-                                                           ) -> None:
-    index = render.write(model.build(load.load_run(small_run.path)), tmp_path)
-    html = index.read_text(encoding="utf-8")
+def test_a_run_without_these_scenarios_has_no_such_section(small_report: Path) -> None:
+    html = (small_report / "index.html").read_text(encoding="utf-8")
     assert Sections(html).tables  # the other sections are there
     assert not [sid for sid in SECTION_IDS if f'id="{sid}"' in html or f'#{sid}"' in html]
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(SECTION_IDS)]
+    assert not [p for p in small_report.iterdir() if p.name.startswith(SECTION_IDS)]

@@ -69,9 +69,20 @@ def report() -> model.Report:
 
 
 @pytest.fixture(scope="module")
-def page(report: model.Report, tmp_path_factory: pytest.TempPathFactory) -> Page:
-    index = render.write(report, tmp_path_factory.mktemp("scorecard-report"), debug=True)
-    return Page(index.read_text(encoding="utf-8"))
+def rendered(report: model.Report) -> list[render.RenderedSection]:
+    """The report's sections, rendered once for the module (the plots are the slow part)."""
+    return render.render_sections(report, debug=True)[0]
+
+
+@pytest.fixture(scope="module")
+def html(report: model.Report, rendered: list[render.RenderedSection]) -> str:
+    """index.html as ``render.write`` writes it."""
+    return render.page(report, rendered)
+
+
+@pytest.fixture(scope="module")
+def page(html: str) -> Page:
+    return Page(html)
 
 
 @pytest.fixture(scope="module")
@@ -233,9 +244,7 @@ def test_the_best_cell_of_each_column_is_marked(report: model.Report, page: Page
             assert marked == (candidates.get(key) == top), (column.id, key)
 
 
-def test_every_header_links_to_a_section_of_the_page(page: Page, report: model.Report
-                                                     ) -> None:
-    html = (render.page(report, render.render_sections(report, debug=True)[0]))
+def test_every_header_links_to_a_section_of_the_page(report: model.Report, html: str) -> None:
     for column in scorecard.COLUMNS:
         anchor = scorecard.anchor(report, column)
         assert f'href="#{anchor}"' in html and f'id="{anchor}"' in html, column.id
@@ -298,9 +307,8 @@ def test_sections_show_their_first_plot_and_fold_the_rest() -> None:
     assert words.more == []
 
 
-def test_on_the_page_the_rest_of_a_section_is_folded(report: model.Report) -> None:
-    rendered = render.render_sections(report, debug=True)[0]
-    html = render.page(report, rendered)
+def test_on_the_page_the_rest_of_a_section_is_folded(rendered: list[render.RenderedSection],
+                                                     html: str) -> None:
     folded = [s for s in rendered if s.more and s.order >= render.HEADLINE_ORDER]
     assert folded, "the fixture has sections with more than one plot or table"
     assert html.count('<details class="more">') == len(folded)

@@ -1,5 +1,6 @@
-"""Caches that lie, through the real command (every runtime's lifecycle run is checked in
-test_end_to_end.py, on the full run)."""
+"""A cache that lies, through the real command (every runtime's lifecycle run is checked in
+test_end_to_end.py, on the full run; a defeated cache, on a committed run in
+tests/test_report_lifecycle.py)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,9 @@ from typing import Any
 import pytest
 
 from scenarios.families.lifecycle import figures as lifecycle
-from tests import fakes
-from tests.runs import MadeRun
-from tests.test_end_to_end import only_run, run_cli
+from tests.runs import FAKES, only_run, run_cli
 
 pytestmark = pytest.mark.e2e
-
-FAKES = {"WASM_INTEROP_RUNTIMES": fakes.REGISTRATION}
 
 
 def cells(manifest: dict[str, Any]) -> dict[str, dict[str, dict[str, str]]]:
@@ -32,26 +29,10 @@ def summary(run_dir: Path) -> dict[str, Any]:
             **{v["runtime"]: v for v in data["runtimes"].values()}}
 
 
-def test_a_defeated_cache_is_flagged_ineffective(defeated_cache_run: MadeRun) -> None:
-    run_dir, manifest = defeated_cache_run.path, defeated_cache_run.manifest
-    got = cells(manifest)["defeated-cache"]
-    # Every load answered correctly: only the timings give the defeated cache away.
-    assert got["cache/deserialize/1048576"]["status"] == "ok"
-    verdicts = {v["mechanism"]: v for v in summary(run_dir)["defeated-cache"]["cache"]}
-    bad = verdicts["deserialize"]
-    assert bad["status"] == "ineffective" and bad["speedup"] < 10
-    assert bad["module_bytes"] >= 1_000_000
-    assert verdicts["reuse"]["status"] == "ok"  # compiling once really is faster
-    flag = next(line for line in defeated_cache_run.stdout.splitlines()
-                if "cache ineffective" in line)
-    assert "defeated-cache@" in flag and "deserialize at 1,048,576 bytes" in flag
-    assert "a cache hit must be at least 10x faster" in flag
-
-
 def test_an_artifact_from_another_configuration_is_rejected_and_flagged(tmp_path: Path) -> None:
-    proc = run_cli("--runtime", "foreign-artifact", "--scenario", "cache", "--module-sizes",
-                   "10K", "--no-provision", "--debug-single-value", "--results-dir",
-                   str(tmp_path), env=FAKES)
+    proc = run_cli("scenarios.run", "--runtime", "foreign-artifact", "--scenario", "cache",
+                   "--module-sizes", "10K", "--no-provision", "--debug-single-value",
+                   "--results-dir", str(tmp_path), env=FAKES)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     run_dir, manifest = only_run(tmp_path)
     got = cells(manifest)["foreign-artifact"]

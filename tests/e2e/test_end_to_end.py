@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pyperf
 import pytest
@@ -19,9 +15,8 @@ from scenarios import catalog
 from scenarios.families.interop import figures as interop
 from scenarios.families.layers import figures as breakdown
 from scenarios.families.lifecycle import figures as lifecycle
-from scenarios.orchestrate import hosts
 from scenarios.reporting import load
-from tests import fakes
+from tests.runs import FAKES, MadeRun, only_run, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -29,34 +24,10 @@ SEED_RUNTIMES = ("wasmtime", "wasmer-cranelift", "wasmer-singlepass", "python")
 LAYER_RUNTIMES = ("native", "wasmtime-raw", "wasmer-cranelift-cached-view")
 
 
-def run_cli(*argv: str, env: dict[str, str] | None = None, timeout: float = 1200
-            ) -> subprocess.CompletedProcess[str]:
-    """The real command; the whole catalogue of the scenarios named (``--profile full``)
-    unless the test names a profile."""
-    profile = () if "--profile" in argv else ("--profile", "full")
-    return subprocess.run([sys.executable, "-m", "scenarios.run", *profile, *argv],
-                          capture_output=True,
-                          text=True, env={**hosts.child_env(), **(env or {})},
-                          cwd=hosts.PROJECT_ROOT, timeout=timeout)
-
-
-def only_run(results: Path) -> tuple[Path, dict[str, Any]]:
-    (run_dir,) = [p for p in results.iterdir() if p.is_dir()]
-    return run_dir, json.loads((run_dir / "manifest.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def full_run(tmp_path_factory: pytest.TempPathFactory
-             ) -> Iterator[tuple[Path, dict[str, Any], str]]:
-    results = tmp_path_factory.mktemp("results")
-    with pytest.MonkeyPatch.context() as mp:  # generated modules of 1 KiB, here as in the run
-        mp.setenv(generated.SIZES_ENV, "1024")
-        proc = run_cli("--runtime", "all", "--debug-single-value", "--max-bytes", "1024",
-                       "--module-sizes", "1K", "--results-dir", str(results),
-                       timeout=7200)  # a hang guard only: minutes, many more on a busy host
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        run_dir, manifest = only_run(results)
-        yield run_dir, manifest, proc.stdout
+@pytest.fixture(autouse=True)
+def _modules_of_1k(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The catalogue lists the generated-module benchmarks at the full run's size (1 KiB)."""
+    monkeypatch.setenv(generated.SIZES_ENV, "1024")
 
 
 def _expected(caps: set[str]) -> dict[str, str]:
@@ -119,6 +90,7 @@ def test_the_lifecycle_scenarios_ran_on_every_runtime(full_run: tuple[Path, dict
     assert by_runtime["python"]["compile"]["points"] == []
     assert by_runtime["wasmtime"]["pyperf"]["compile"]["loops"] == [1]
     assert "lifecycle summary: " in stdout
+    assert all(line in stdout for line in lifecycle.notes(data))  # printed under the table
 
     key = next(k for k, e in manifest["runtimes"].items() if e["runtime"] == "wasmtime")
     meta = {b.get_name(): b.get_metadata()
@@ -263,13 +235,21 @@ def test_every_runtime_breaks_down_into_layers_that_sum_to_its_total(
                                                           manifest["runtimes"].values()}
 
 
-def test_misbehaving_runtimes_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
-    proc = run_cli("--runtime", "wrong-answer,crashes,hangs,python", "--scenario",
-                   "no_op,add_numbers,reverse_string", "--max-bytes", "64", "--no-provision",
-                   "--debug-single-value", "--call-timeout", "30", "--results-dir", str(tmp_path),
-                   env={"WASM_INTEROP_RUNTIMES": fakes.REGISTRATION}, timeout=3600)
+@pytest.fixture(scope="module")
+def misbehaving_run(tmp_path_factory: pytest.TempPathFactory) -> MadeRun:
+    """Runtimes that answer wrongly, crash, hang, or abort inside wasmtime (an object used
+    with the wrong store), beside the python baseline; the run ends with its report."""
+    results = tmp_path_factory.mktemp("misbehaving") / "results"
+    proc = run_cli("scenarios.run", "--runtime", "wrong-answer,crashes,hangs,wrong-store,python",
+                   "--scenario", "no_op,add_numbers,reverse_string", "--max-bytes", "64",
+                   "--no-provision", "--debug-single-value", "--call-timeout", "30",
+                   "--results-dir", str(results), env=FAKES, timeout=3600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    run_dir, manifest = only_run(tmp_path)
+    return MadeRun(*only_run(results), proc.stdout)
+
+
+def test_misbehaving_runtimes_are_recorded_and_the_run_goes_on(misbehaving_run: MadeRun) -> None:
+    run_dir, manifest = misbehaving_run.path, misbehaving_run.manifest
     cells = {e["runtime"]: e["scenarios"] for e in manifest["runtimes"].values()}
 
     wrong = cells["wrong-answer"]
@@ -294,20 +274,23 @@ def test_misbehaving_runtimes_are_recorded_and_the_run_goes_on(tmp_path: Path) -
     assert cells["hangs"]["reverse_string"]["status"] == "ok"
     assert all(s["status"] == "ok" for s in cells["python"].values())
 
-    # the run ends with its report, where each of these is a word with its reason
-    page = (tmp_path.parent / "reports" / run_dir.name / "index.html").read_text()
-    assert f"Report:  {tmp_path.parent / 'reports' / run_dir.name / 'index.html'}" in proc.stdout
+
+def test_the_run_ends_with_its_report(misbehaving_run: MadeRun) -> None:
+    """Printed with its path; each failure is a word with its reason (the report's content
+    is checked on a committed run, tests/test_report.py)."""
+    index = misbehaving_run.path.parent.parent / "reports" / misbehaving_run.path.name / \
+        "index.html"
+    assert f"Report:  {index}\n" in misbehaving_run.stdout
+    assert f"open file://{index.resolve()} in a browser" in misbehaving_run.stdout
+    assert {"values.csv", "summary.csv"} <= {p.name for p in index.parent.iterdir()}
+    page = index.read_text()
     for status in ("invalid", "crashed", "timeout"):
         assert f'data-status="{status}"' in page
     assert "process killed by SIGABRT" in page
 
 
-def test_a_real_runtime_abort_is_recorded_with_its_last_words(tmp_path: Path) -> None:
-    proc = run_cli("--runtime", "wrong-store,python", "--scenario", "no_op,add_numbers",
-                   "--no-provision", "--debug-single-value", "--results-dir", str(tmp_path),
-                   env={"WASM_INTEROP_RUNTIMES": fakes.REGISTRATION}, timeout=600)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    _, manifest = only_run(tmp_path)
+def test_a_real_runtime_abort_is_recorded_with_its_last_words(misbehaving_run: MadeRun) -> None:
+    manifest = misbehaving_run.manifest
     cells = {e["runtime"]: e["scenarios"] for e in manifest["runtimes"].values()}
     if "wrong-store" not in cells:
         pytest.skip(f"wasmtime unavailable here: {manifest['unavailable']}")
@@ -315,11 +298,11 @@ def test_a_real_runtime_abort_is_recorded_with_its_last_words(tmp_path: Path) ->
         (bench,) = cells["wrong-store"][scenario]["benchmarks"].values()
         assert bench == {"status": "crashed", "detail":
                          "process killed by SIGABRT: object used with the wrong store"}
-    assert all(s["status"] == "ok" for s in cells["python"].values())
 
 
 def test_a_runtime_requested_by_name_that_cannot_run_fails_the_command(tmp_path: Path) -> None:
-    proc = run_cli("--runtime", "wasmer-llvm", "--no-provision", "--results-dir", str(tmp_path))
+    proc = run_cli("scenarios.run", "--runtime", "wasmer-llvm", "--no-provision",
+                   "--results-dir", str(tmp_path))
     if proc.returncode == 0:
         pytest.skip("wasmer-llvm works on this machine")
     assert proc.returncode == 1
@@ -327,13 +310,8 @@ def test_a_runtime_requested_by_name_that_cannot_run_fails_the_command(tmp_path:
     assert "nothing could run" in proc.stderr
 
 
-def test_results_go_to_a_new_folder_each_run(tmp_path: Path) -> None:
-    for _ in range(2):
-        proc = run_cli("--runtime", "python", "--scenario", "loop_overhead", "--no-provision",
-                       "--debug-single-value", "--no-report", "--results-dir", str(tmp_path))
-        assert proc.returncode == 0, proc.stderr
-    runs = sorted(p for p in tmp_path.iterdir() if p.is_dir())
-    assert len(runs) == 2
-    for run_dir in runs:
+def test_results_go_to_a_new_folder_each_run(two_python_runs: list[Path]) -> None:
+    assert len(two_python_runs) == 2
+    for run_dir in two_python_runs:
         assert (run_dir / "manifest.json").stat().st_mode & 0o044  # readable by others
         assert not [p for p in os.listdir(run_dir) if p.endswith(".tmp")]

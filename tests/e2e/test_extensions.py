@@ -16,8 +16,9 @@ import pyperf
 import pytest
 
 from scenarios.orchestrate import hosts
-from tests import fakes
-from tests.test_end_to_end import only_run, run_cli
+from tests.runs import FAKES, only_run, run_cli
+
+pytestmark = pytest.mark.e2e
 
 EXAMPLES = hosts.PROJECT_ROOT / "examples"
 PLUGIN = "example-wasmtime-unoptimized"
@@ -49,7 +50,8 @@ def _env(plugin_path: str) -> dict[str, str]:
 def extended_run(plugin_path: str, tmp_path_factory: pytest.TempPathFactory
                  ) -> tuple[Path, dict[str, Any], str]:
     results = tmp_path_factory.mktemp("results")
-    proc = run_cli("--runtime", "all", "--scenario", ",".join(("no_op", *DECLARED)),
+    proc = run_cli("scenarios.run", "--runtime", "all",
+                   "--scenario", ",".join(("no_op", *DECLARED)),
                    "--scenarios-dir", str(EXAMPLES / "scenarios"),
                    "--module", str(EXAMPLES / "modules" / "checksum.wasm"), "--export", "add",
                    "--args", "20,22", "--expect", "42", "--name", BYO,
@@ -69,7 +71,7 @@ def _cells(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_the_plugin_is_listed_with_its_version(plugin_path: str) -> None:
-    proc = run_cli("--list", "--no-provision", env=_env(plugin_path), timeout=300)
+    proc = run_cli("scenarios.run", "--list", "--no-provision", env=_env(plugin_path), timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert f"\n  {PLUGIN}\n" in proc.stdout
     assert f"available, wasmtime {metadata.version('wasmtime')}, cranelift (opt level none)" \
@@ -153,10 +155,10 @@ def test_the_plugin_passes_the_conformance_suite_from_its_own_tests(plugin_path:
 
 
 def test_a_runtime_limit_is_visible_in_the_status_table(tmp_path: Path) -> None:
-    proc = run_cli("--runtime", "limited,python", "--scenario", "reverse_string",
+    proc = run_cli("scenarios.run", "--runtime", "limited,python", "--scenario", "reverse_string",
                    "--max-bytes", "256", "--no-provision", "--debug-single-value",
                    "--results-dir", str(tmp_path),
-                   env={"WASM_INTEROP_RUNTIMES": fakes.REGISTRATION}, timeout=600)
+                   env=FAKES, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     _, manifest = only_run(tmp_path)
     cell = _cells(manifest)["limited"]["reverse_string"]

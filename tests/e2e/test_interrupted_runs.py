@@ -13,7 +13,7 @@ import pyperf
 import pytest
 
 from scenarios.orchestrate import hosts
-from tests.test_end_to_end import only_run, run_cli
+from tests.runs import run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -88,7 +88,7 @@ def test_interrupt_keeps_results_and_resume_finishes(tmp_path: Path, sig: int, c
     assert no_orphans.returncode == 1, no_orphans.stdout  # no benchmark process left behind
 
     before = {p.name for p in (run_dir / "parts").rglob("*.events.jsonl")}
-    done = run_cli("--resume", str(run_dir))
+    done = run_cli("scenarios.run", "--resume", str(run_dir))
     assert done.returncode == 0, done.stdout + done.stderr
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["complete"] is True and "missing" not in manifest
@@ -105,16 +105,15 @@ def test_interrupt_keeps_results_and_resume_finishes(tmp_path: Path, sig: int, c
 
 
 def test_resume_refuses_what_is_not_a_run(tmp_path: Path) -> None:
-    proc = run_cli("--resume", str(tmp_path))
+    proc = run_cli("scenarios.run", "--resume", str(tmp_path))
     assert proc.returncode == 2
     assert proc.stderr.strip().endswith("is not a run folder with a readable manifest.json")
     assert "\n" not in proc.stderr.strip()
 
 
-def test_resuming_a_complete_run_does_nothing(tmp_path: Path) -> None:
-    first = run_cli("--runtime", "python", "--scenario", "loop_overhead", "--no-provision",
-                    "--debug-single-value", "--results-dir", str(tmp_path))
-    assert first.returncode == 0, first.stderr
-    run_dir, _ = only_run(tmp_path)
-    again = run_cli("--resume", str(run_dir))
+def test_resuming_a_complete_run_does_nothing(two_python_runs: list[Path]) -> None:
+    run_dir = two_python_runs[0]
+    before = (run_dir / "manifest.json").read_bytes()
+    again = run_cli("scenarios.run", "--resume", str(run_dir))
     assert again.returncode == 0 and "already complete" in again.stdout
+    assert (run_dir / "manifest.json").read_bytes() == before

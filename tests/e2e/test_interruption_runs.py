@@ -1,4 +1,5 @@
-"""Stopping runaway guests through the real command: every runtime, bounded time, honest files."""
+"""Stopping runaway guests through the real command: every runtime (the shared full run),
+bounded time, honest files."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ import pytest
 
 from runtimes.conformance import wat
 from scenarios.families.interruption.figures import mechanism_of
-from tests.test_end_to_end import only_run, run_cli
+from tests.runs import only_run, run_cli
 
 pytestmark = pytest.mark.e2e
 
-SCENARIOS = "interrupt_latency,interrupt_overhead,recovery"
+SCENARIOS = ("interrupt_latency", "interrupt_overhead", "recovery")
 WASMER = ("wasmer-cranelift", "wasmer-singlepass")
 # Only fib in BAD_COMPUTE never returns; every other call of that run ends (some start a guest
 # process), so the timeout is generous: the outcome must not depend on the machine's speed.
@@ -23,14 +24,12 @@ CALL_TIMEOUT = 30
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], dict[str, Any]]:
-    results = tmp_path_factory.mktemp("results")
-    # the subprocess timeout only keeps a hang from blocking the suite: no time limit is a check
-    proc = run_cli("--runtime", "all", "--scenario", SCENARIOS, "--debug-single-value",
-                   "--results-dir", str(results), timeout=3600)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    run_dir, manifest = only_run(results)
-    assert manifest["summaries"] == {"interruption": "interruption.json"}
+def run(full_run: tuple[Path, dict[str, Any], str]
+        ) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+    """The full run's interruption scenarios (``--runtime all``, one value each), and the
+    interruption.json it wrote."""
+    run_dir, manifest, _ = full_run
+    assert manifest["summaries"]["interruption"] == "interruption.json"
     return run_dir, manifest, json.loads((run_dir / "interruption.json").read_text())
 
 
@@ -46,7 +45,8 @@ def test_every_runtime_completes_every_mechanism_it_has(run: tuple) -> None:
     cells = {e["runtime"]: e["scenarios"] for e in manifest["runtimes"].values()}
     assert {"wasmtime", *WASMER, "python"} <= set(cells), manifest["unavailable"]
     for runtime, scenarios in cells.items():
-        for name, cell in scenarios.items():
+        for name in SCENARIOS:
+            cell = scenarios[name]
             # overhead needs an in-runtime mechanism: only wasmtime has one
             want = "unsupported" if name == "interrupt_overhead" and runtime != "wasmtime" else "ok"
             assert cell["status"] == want, (runtime, name, cell)
@@ -136,7 +136,7 @@ def _expected_for_bad_compute(runtime: str, name: str) -> tuple[str, str]:
 def test_a_guest_that_misbehaves_is_refused_or_stopped_never_timed(tmp_path: Path) -> None:
     module = tmp_path / "compute.wasm"
     module.write_bytes(wat(BAD_COMPUTE))
-    proc = run_cli("--runtime", "wasmtime,wasmer-cranelift", "--scenario",
+    proc = run_cli("scenarios.run", "--runtime", "wasmtime,wasmer-cranelift", "--scenario",
                    "interrupt_latency,interrupt_overhead", "--guest", f"compute={module}",
                    "--debug-single-value", "--call-timeout", str(CALL_TIMEOUT),
                    "--results-dir", str(tmp_path / "results"), timeout=3600)

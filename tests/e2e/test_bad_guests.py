@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.bad_guests import CORPUS, BadGuest
-from tests.test_end_to_end import only_run, run_cli
+from tests.e2e.bad_guests import CORPUS, BadGuest
+from tests.runs import only_run, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +23,7 @@ def test_bad_guest_is_reported_specifically_and_the_run_goes_on(bad: BadGuest, t
     module = bad.build(tmp_path)
     timeout = () if bad.call_timeout is None else ("--call-timeout", f"{bad.call_timeout:g}")
     # the subprocess timeout only keeps a hang from blocking the suite: no time limit is a check
-    proc = run_cli("--runtime", ",".join((*WASM_RUNTIMES, "python")), "--scenario",
+    proc = run_cli("scenarios.run", "--runtime", ",".join((*WASM_RUNTIMES, "python")), "--scenario",
                    ",".join(bad.scenarios), "--guest", f"article={module}", "--max-bytes", "64",
                    "--debug-single-value", *timeout, "--no-report",
                    "--results-dir", str(tmp_path / "results"), timeout=3600)

@@ -2,7 +2,7 @@
 
 Each ``BadGuest`` replaces one export of a correct WAT twin of guest/article (or mangles the
 bytes), names the scenarios that reach the defect, and says what every wasm runtime must
-report. The test (tests/test_bad_guests.py) runs each one through the real command with
+report. The test (tests/e2e/test_bad_guests.py) runs each one through the real command with
 ``--guest article=<module>``; the modules are assembled at test time with wasmtime's
 ``wat2wasm`` (a core dependency), so only source lives in the repo.
 """
