@@ -17,6 +17,7 @@ each value rather than running one more (``Workload.validate_last``).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import shutil
@@ -29,7 +30,7 @@ from typing import Any
 
 import guest
 from guest import generated
-from runtimes.base import Capability, HostFunction, Runtime
+from runtimes.base import ArtifactRejected, Capability, HostFunction, Runtime
 from scenarios.catalog import (
     Benchmark,
     Scenario,
@@ -245,10 +246,13 @@ def _cache_compile_each(m: generated.GeneratedModule, session: Session) -> Workl
 
 def _precompiled(m: generated.GeneratedModule, session: Session) -> Any:
     """The module compiled: from the cell's shared artifact where the runtime can serialize
-    (one cold compile per cell instead of one per process), else compiled here."""
+    (one cold compile per cell instead of one per process), else compiled here. A runtime
+    that rejects its own artifacts (a defeated cache) compiles here: reusing a compiled module
+    must not depend on serialization."""
     rt = session.runtime
     if rt.supports({Capability.SERIALIZE}):
-        return rt.deserialize(session.artifact(m.wasm))
+        with contextlib.suppress(ArtifactRejected):
+            return rt.deserialize(session.artifact(m.wasm))
     return rt.compile(m.wasm)
 
 
