@@ -1,7 +1,9 @@
 """Guest modules: every runtime is handed these exact bytes, identified by their sha256.
 
 Each guest is a Rust source under ``guest/<name>/lib.rs`` built to ``guest/<name>.wasm``
-(committed, so users need no toolchain) by ``python -m guest.build``.
+(committed, so users need no toolchain) by ``python -m guest.build``. A component guest also
+has a WIT world (``guest/<name>/world.wit``): its core module is wrapped into a Component
+Model component, and only runtimes declaring ``Capability.COMPONENT`` can load it.
 """
 
 from __future__ import annotations
@@ -29,10 +31,15 @@ class Guest:
     name: str
     summary: str
     file: Path | None = None
+    component: bool = False  # a Component Model component built from lib.rs and world.wit
 
     @property
     def source(self) -> Path:
         return GUEST_DIR / self.name / "lib.rs"
+
+    @property
+    def wit(self) -> Path:
+        return GUEST_DIR / self.name / "world.wit"
 
     @property
     def path(self) -> Path:
@@ -72,6 +79,10 @@ GUESTS: dict[str, Guest] = {
               "churn (a long finite loop), fib (recursive)"),
         Guest("floor", "loops that stay inside the guest: call_loop/inline_loop (wasm-to-wasm "
               "call cost), reverse_repeat (the article's reverse, many times per host call)"),
+        Guest("component", "the article's guest as a component (WIT world article): no-op, "
+              "add-numbers, reverse (string), sum (list<s32>), reverse-bytes (list<u8>), "
+              "translate (a record), loop-host-add (calls the import host-add n times)",
+              component=True),
     )
 }
 
@@ -82,7 +93,8 @@ _REPLACED: dict[str, Guest] = {}
 
 def override(name: str, path: Path) -> Guest:
     """Use the module at ``path`` as guest ``name`` from now on (in this process)."""
-    _REPLACED[name] = Guest(name, committed(name).summary, path.resolve())
+    known = committed(name)
+    _REPLACED[name] = Guest(name, known.summary, path.resolve(), known.component)
     return _REPLACED[name]
 
 

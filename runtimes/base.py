@@ -39,6 +39,10 @@ class Capability(str, enum.Enum):
     # declares neither can only be stopped by ending its process.
     EPOCH_INTERRUPTION = "epoch_interruption"  # a deadline: another thread advances an epoch
     FUEL = "fuel"  # a budget: the guest traps once it has executed that much work
+    # Compile and instantiate a Component Model component (``compile`` takes its bytes too):
+    # exports typed in WIT, called with Python values (str, bytes, list, an object with a
+    # record's fields) that the engine lowers and lifts through the canonical ABI.
+    COMPONENT = "component"
 
 
 class Role(str, enum.Enum):
@@ -278,7 +282,14 @@ def view_path(view: Callable[[], memoryview], summary: str, cached: bool = False
 
 
 class Instance(ABC):
-    """An instantiated module."""
+    """An instantiated module (or component: see ``Capability.COMPONENT``).
+
+    A component's exports are its WIT functions, by their WIT names, taking and returning
+    Python values; it exports no memory (``memory`` raises ``ExportNotFound``). Its imports
+    are given as ``{"": {"host-add": HostFunction(fn)}}`` ("" is the world's root, another
+    key an imported instance); their types come from the component, so a ``HostFunction``'s
+    ``params`` and ``results`` are not needed there.
+    """
 
     @abstractmethod
     def export(self, name: str) -> Callable[..., Any]:

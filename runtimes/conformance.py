@@ -368,6 +368,32 @@ class ConformanceSuite:
         assert inst.export("args_i32x4")(1, 2, 3, 4) == 1 + 4 + 9 + 16  # in order
         assert inst.export("args_i32x1")(-1) == 0  # sign-extended (zero-extended gives -1)
 
+    # -- the Component Model (see Capability.COMPONENT) ---------------------------------------
+    def test_a_component_runs_exactly_where_declared(self, runtime: Runtime) -> None:
+        """A runtime declaring components calls WIT functions with Python values (and gives
+        the component its host import); any other refuses the bytes as it refuses a bad
+        module, so a component scenario can never run on it by accident."""
+        component = guest.get("component").wasm
+        if Capability.COMPONENT not in runtime.capabilities:
+            with pytest.raises(CompileError):
+                runtime.compile(component)
+            return
+        calls: list[tuple[int, int]] = []
+
+        def host_add(a: int, b: int) -> int:
+            calls.append((a, b))
+            return a + b
+
+        inst = runtime.load(component, {"": {"host-add": HostFunction(host_add)}})
+        assert inst.export("no-op")() is None
+        assert inst.export("add-numbers")(2**31 - 1, 1) == -(2**31)
+        assert inst.export("reverse")("hello, wasm") == "msaw ,olleh"
+        assert inst.export("sum")([2**31 - 1, 1, -5, 7]) == -(2**31) + 2
+        assert inst.export("reverse-bytes")(b"\x00\x01\xff") == b"\xff\x01\x00"
+        assert inst.export("loop-host-add")(4) == 6 and calls == [(0, 0), (0, 1), (1, 2), (3, 3)]
+        with pytest.raises(ExportNotFound, match="reverse_string_in_place"):
+            inst.export("reverse_string_in_place")  # the core module's exports stay inside
+
     # -- bad modules and failing guests ---------------------------------------------------
     @pytest.mark.parametrize("bad", [b"", b"not wasm at all", b"\0asm\x01\0\0\0\x01\xff\xff"])
     def test_bad_bytes_raise_compile_error(self, runtime: Runtime, bad: bytes) -> None:

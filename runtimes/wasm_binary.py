@@ -77,10 +77,17 @@ class _Reader:
         return minimum
 
 
+def is_component(data: bytes) -> bool:
+    """Whether ``data`` claims to be a Component Model component (its preamble's layer is 1)."""
+    return len(data) >= 8 and data[:4] == b"\0asm" and data[6:8] == b"\x01\x00"
+
+
 def summarize(data: bytes) -> ModuleSummary:
     """Read exports, imports and initial memory; raise ``MalformedModule`` on bad bytes."""
     if len(data) < 8 or data[:4] != b"\0asm":
         raise MalformedModule("not a wasm module (missing \\0asm magic)")
+    if is_component(data):
+        raise MalformedModule("a Component Model component, not a core module")
     if data[4:8] != b"\x01\0\0\0":
         raise MalformedModule(f"unsupported wasm binary version {data[4:8].hex()}")
     out = ModuleSummary()

@@ -12,6 +12,14 @@ mapped: rewriting it under a live module kills the process with SIGBUS), and the
 cache (``Config.cache`` naming a TOML file that points at the folder; entries are keyed by
 the engine configuration, so a fresh engine configured alike hits).
 
+Components (``Capability.COMPONENT``): ``compile`` takes a component's bytes too and gives a
+``wasmtime.component.Component``; its instances hand out ``component.Func``s bound to their
+Store, called with Python values that wasmtime-py converts to the canonical ABI's values
+(``Func.__call__`` re-reads the function type on every call, and converts ``list<T>``
+element by element through ctypes, ``list<u8>`` included). A component is one more kind of
+module for the same engine, so it is a capability of this runtime rather than a runtime of
+its own, which would duplicate every core row (see docs/runtimes.md).
+
 The default ``wasmtime`` runtime keeps wasmtime's default configuration. Interruption (epoch
 deadlines, fuel) changes the compiled code, so it lives on a sibling runtime with its own
 engine (``with_interruption``), used only by the scenarios that measure it.
@@ -45,6 +53,7 @@ from runtimes.base import (
     WasiResult,
     WasmError,
 )
+from runtimes.wasm_binary import is_component
 
 
 class WasmtimeMemory(Memory):
@@ -133,6 +142,36 @@ class WasmtimeInstance(Instance):
         self._store.set_fuel(units)
 
 
+class WasmtimeComponentInstance(Instance):
+    """An instantiated component: its exports are WIT functions, it exports no memory."""
+
+    def __init__(self, store: Any, instance: Any) -> None:
+        self._store = store
+        self._instance = instance
+
+    def export(self, name: str) -> Any:
+        func = self._instance.get_func(self._store, name)
+        if func is None:
+            raise ExportNotFound(f"export not found: {name} (not a function of the component)")
+        return functools.partial(func, self._store)
+
+    def memory(self, name: str = "memory") -> Memory:
+        raise ExportNotFound(f"export not found: {name} (a component exports no memory; its "
+                             "values cross through the canonical ABI)")
+
+    def set_epoch_deadline(self, ticks: int) -> None:
+        self._store.set_epoch_deadline(ticks)
+
+    def set_fuel(self, units: int) -> None:
+        self._store.set_fuel(units)
+
+
+def _host_call(fn: Any) -> Any:
+    """A component linker passes the Store first; the framework's host functions take only
+    the values (this wrapper's frame is part of a component callback's cost)."""
+    return lambda _store, *args: fn(*args)
+
+
 # Far enough never to be reached, small enough that wasmtime's epoch + ticks cannot overflow.
 FAR_EPOCH_TICKS = 1 << 62
 AMPLE_FUEL = 1 << 62
@@ -140,6 +179,8 @@ _INTERRUPTIONS = (Capability.EPOCH_INTERRUPTION, Capability.FUEL)
 # wasmtime's trap codes for an interruption, by mechanism.
 _INTERRUPT_CODES = {"INTERRUPT": Capability.EPOCH_INTERRUPTION,
                     "OUT_OF_FUEL": Capability.FUEL}
+# The same, as a component call's error words them (it has no trap code).
+_INTERRUPT_CAUSES = {"wasm trap: interrupt": "INTERRUPT", "all fuel consumed": "OUT_OF_FUEL"}
 
 
 class Wasmtime(Runtime):
@@ -148,7 +189,7 @@ class Wasmtime(Runtime):
     capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.ISOLATED_MEMORY,
                               Capability.HOST_IMPORTS, Capability.WASI, Capability.SERIALIZE,
                               Capability.DESERIALIZE_FILE, Capability.DISK_CACHE,
-                              *_INTERRUPTIONS})
+                              Capability.COMPONENT, *_INTERRUPTIONS})
 
     @classmethod
     def _check_availability(cls) -> Availability:
@@ -197,8 +238,21 @@ class Wasmtime(Runtime):
                            binding)
 
     def compile(self, wasm: bytes) -> Any:
+        if is_component(wasm):
+            return self._compile_component(wasm)
         try:
             return self._wt.Module(self.engine, wasm)
+        except self._wt.WasmtimeError as exc:
+            raise CompileError(str(exc).strip().splitlines()[0]) from None
+
+    def _compile_component(self, wasm: bytes) -> Any:
+        if Capability.COMPONENT not in self.capabilities:
+            raise CompileError(f"a Component Model component: {self.name} runs core modules "
+                               "only")
+        from wasmtime import component
+
+        try:
+            return component.Component(self.engine, wasm)
         except self._wt.WasmtimeError as exc:
             raise CompileError(str(exc).strip().splitlines()[0]) from None
 
@@ -221,14 +275,20 @@ class Wasmtime(Runtime):
     def with_disk_cache(self, directory: Path) -> Runtime:
         return type(self)(disk_cache=directory)
 
-    def instantiate(self, module: Any, imports: Imports | None = None) -> Instance:
-        wt = self._wt
-        store = wt.Store(self.engine)
+    def _store(self) -> Any:
+        store = self._wt.Store(self.engine)
         # With a mechanism on, calls trap at once until armed: start with a far deadline.
         if self.interruption is Capability.EPOCH_INTERRUPTION:
             store.set_epoch_deadline(FAR_EPOCH_TICKS)
         elif self.interruption is Capability.FUEL:
             store.set_fuel(AMPLE_FUEL)
+        return store
+
+    def instantiate(self, module: Any, imports: Imports | None = None) -> Instance:
+        wt = self._wt
+        if not isinstance(module, wt.Module):
+            return self._instantiate_component(module, imports)
+        store = self._store()
         linker = wt.Linker(self.engine)
         state = self._define_imports(linker, imports)
         try:
@@ -238,6 +298,30 @@ class Wasmtime(Runtime):
         except wt.WasmtimeError as exc:
             raise LinkError(str(exc).strip().splitlines()[0]) from None
         return self._wrap(store, instance, state)
+
+    def _instantiate_component(self, component: Any, imports: Imports | None) -> Instance:
+        """A fresh Store, and a component Linker holding the imports: ``""`` is the root,
+        another name an imported instance."""
+        from wasmtime import component as cm
+
+        store = self._store()
+        linker = cm.Linker(self.engine)
+        try:
+            with linker.root() as root:
+                for instance_name, funcs in (imports or {}).items():
+                    if instance_name:
+                        with root.add_instance(instance_name) as inner:
+                            for name, host in funcs.items():
+                                inner.add_func(name, _host_call(host.fn))
+                    else:
+                        for name, host in funcs.items():
+                            root.add_func(name, _host_call(host.fn))
+            instance = linker.instantiate(store, component)
+        except self._wt.Trap as exc:
+            raise self.explain(exc) from None
+        except self._wt.WasmtimeError as exc:  # the first line names the import
+            raise LinkError(str(exc).strip().splitlines()[0]) from None
+        return WasmtimeComponentInstance(store, instance)
 
     def _functype(self, host: HostFunction) -> Any:
         wt = self._wt
@@ -284,6 +368,13 @@ class Wasmtime(Runtime):
             code = exc.trap_code.name if exc.trap_code is not None else "unknown"
             cause = exc.message.strip().splitlines()[-1].strip()
             return Trap(f"trap {code}: {cause}", code=code,
+                        interrupted_by=_INTERRUPT_CODES.get(code))
+        if isinstance(exc, self._wt.WasmtimeError):
+            # A component call's trap (and a lifting error) arrives as a WasmtimeError whose
+            # last line is the cause, with no trap code: interruptions are told by their words.
+            cause = _cause(exc)
+            code = next((c for words, c in _INTERRUPT_CAUSES.items() if words in cause), "")
+            return Trap(f"trap {code or 'error'}: {cause}", code=code,
                         interrupted_by=_INTERRUPT_CODES.get(code))
         return super().explain(exc)
 

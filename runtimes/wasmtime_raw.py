@@ -236,8 +236,10 @@ class WasmtimeRaw(Wasmtime):
         return Availability(True)
 
     # Stopping a guest is measured on the shipped API only: the raw call path has no
-    # interruption handling of its own (its traps come back through the C API).
-    capabilities = Wasmtime.capabilities - {Capability.EPOCH_INTERRUPTION, Capability.FUEL}
+    # interruption handling of its own (its traps come back through the C API). Components
+    # are called through the shipped API too: the raw path is for core functions.
+    capabilities = Wasmtime.capabilities - {Capability.EPOCH_INTERRUPTION, Capability.FUEL,
+                                            Capability.COMPONENT}
 
     def __init__(self, disk_cache: Path | None = None) -> None:
         super().__init__(disk_cache=disk_cache)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import guest
 import runtimes
 from guest import build
 from runtimes.base import Capability
-from runtimes.wasm_binary import signature, summarize
+from runtimes.wasm_binary import MalformedModule, signature, summarize
 from scenarios.catalog import reference
 
 ARTICLE_EXPORTS = {"memory": "memory", "no_op": "func", "add_numbers": "func", "allocate": "func",
@@ -81,6 +82,17 @@ def test_unknown_guest_is_a_clear_error() -> None:
         guest.get("artcle")
 
 
+def _wasm_tools() -> Path:
+    """The pinned wasm-tools, or skip (as the rebuild tests skip without the pinned rustc)."""
+    tools, version = build.wasm_tools()
+    if tools is None:
+        pytest.skip(version)
+    if version != build.PINNED_WASM_TOOLS:
+        pytest.skip(f"wasm-tools {version} is not {build.PINNED_WASM_TOOLS}, which made the "
+                    "committed components")
+    return tools
+
+
 @pytest.mark.parametrize("name", list(guest.GUESTS))
 def test_source_rebuilds_to_the_committed_bytes(name: str, tmp_path: Path) -> None:
     rustc, version = build.toolchain()
@@ -89,6 +101,8 @@ def test_source_rebuilds_to_the_committed_bytes(name: str, tmp_path: Path) -> No
     if version != build.PINNED_RUSTC:
         pytest.skip(f"{version} is not {build.PINNED_RUSTC}, which built the committed bytes")
     g = guest.get(name)
+    if g.component:
+        _wasm_tools()
     fresh = build.build(g, rustc, tmp_path / f"{name}.wasm")
     assert fresh == g.path.read_bytes(), f"guest/{name}.wasm is stale: run python -m guest.build"
 
@@ -121,3 +135,24 @@ def test_exchange_guest_imports_nothing_so_every_runtime_can_load_it() -> None:
     shapes = {n for n in summary.exports if n.startswith("args_")}
     assert len(shapes) == 14 and "args_none" in shapes and "args_f64x16" in shapes
     assert {"upper_copy", "grow_memory", "allocate", "deallocate"} <= set(summary.exports)
+
+
+def test_the_component_guest_is_a_component_of_its_world() -> None:
+    """Its bytes are a component (layer 1), not a core module, and carry the WIT world's
+    exports and import with their types, as wasm-tools reads them back."""
+    g = guest.get("component")
+    assert g.component and g.wasm[:4] == b"\0asm" and g.wasm[6:8] == b"\x01\x00"
+    with pytest.raises(MalformedModule):
+        summarize(g.wasm)
+    tools = _wasm_tools()
+    wit = subprocess.run([str(tools), "component", "wit", str(g.path)], capture_output=True,
+                         text=True, check=True, timeout=60).stdout
+    for line in ("import host-add: func(a: s32, b: s32) -> s32;",
+                 "export no-op: func();",
+                 "export add-numbers: func(a: s32, b: s32) -> s32;",
+                 "export reverse: func(text: string) -> string;",
+                 "export sum: func(values: list<s32>) -> s32;",
+                 "export reverse-bytes: func(data: list<u8>) -> list<u8>;",
+                 "export translate: func(p: point, dx: s32, dy: s32) -> point;",
+                 "export loop-host-add: func(n: s32) -> s32;"):
+        assert line in wit, f"{line!r} not in the component's WIT:\n{wit}"

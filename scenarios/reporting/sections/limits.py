@@ -28,6 +28,7 @@ MEANING = {
     Capability.DISK_CACHE: "no on-disk compilation cache",
     Capability.EPOCH_INTERRUPTION: "no deadline (epoch) interruption",
     Capability.FUEL: "no fuel metering",
+    Capability.COMPONENT: "cannot run a Component Model component",
 }
 REASONS_SHOWN = 3
 

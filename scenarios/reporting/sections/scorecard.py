@@ -55,7 +55,7 @@ LACKS = {Capability.ANY_MODULE: "own guests only", Capability.MEMORY: "no memory
          Capability.HOST_IMPORTS: "no host imports", Capability.WASI: "no WASI",
          Capability.SERIALIZE: "no serialization", Capability.DESERIALIZE_FILE: "no file load",
          Capability.DISK_CACHE: "no disk cache", Capability.EPOCH_INTERRUPTION: "no epoch",
-         Capability.FUEL: "no fuel"}
+         Capability.FUEL: "no fuel", Capability.COMPONENT: "no components"}
 
 
 @dataclass(frozen=True)

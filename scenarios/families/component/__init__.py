@@ -1,0 +1,1 @@
+"""The Component Model: the canonical ABI against hand-written marshalling."""
