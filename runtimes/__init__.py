@@ -31,6 +31,8 @@ BUILTIN: dict[str, str] = {
     "pywasm": "runtimes.pywasm_py:Pywasm",
     "python": "runtimes.python_baseline:PythonBaseline",
     "native": "runtimes.native:Native",
+    "native-fastcall": "runtimes.native_fastcall:NativeFastcall",
+    "wasm2c": "runtimes.wasm2c:Wasm2c",
 }
 
 
