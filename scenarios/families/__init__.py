@@ -2,9 +2,10 @@
 report section, so that adding a family touches one folder.
 
 In a family package every module registers scenarios when imported (its workloads), except
-``figures`` (figures derived from a finished run) and ``report`` (its report sections, which
-import pandas and matplotlib): benchmark processes import the workloads only, the reporter
-imports ``report`` modules (``report_modules``).
+``figures`` (figures derived from a finished run), ``report`` (its report sections, which
+import pandas and matplotlib) and ``scorecard`` (its columns of the report's scorecard):
+benchmark processes import the workloads only, the reporter the other two
+(``report_modules``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-NOT_WORKLOADS = frozenset({"figures", "report", "tests"})
+NOT_WORKLOADS = frozenset({"figures", "report", "scorecard", "tests"})
 
 
 def _modules(family: str) -> list[str]:
@@ -33,6 +34,6 @@ def workload_modules() -> list[str]:
 
 
 def report_modules() -> list[str]:
-    """The families' report sections."""
-    return [f"{__name__}.{family}.report" for family in names()
-            if "report" in _modules(family)]
+    """The families' report sections and scorecard columns."""
+    return [f"{__name__}.{family}.{module}" for family in names()
+            for module in ("report", "scorecard") if module in _modules(family)]
