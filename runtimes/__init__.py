@@ -70,6 +70,14 @@ def get(name: str) -> type[Runtime]:
     return cls
 
 
-def with_role(role: Role) -> str | None:
-    """The name of the built-in runtime that plays ``role`` (plugins play none)."""
-    return next((name for name in BUILTIN if get(name).role is role), None)
+def with_role(role: Role) -> tuple[str, ...]:
+    """The built-in runtimes that play ``role``, in registry order (plugins play none). More
+    than one may: ``Role.FLOOR`` is played by every way of calling the guest's native code, and
+    a reader of the floor picks among them (the layer breakdown takes the lowest)."""
+    return tuple(name for name in BUILTIN if get(name).role is role)
+
+
+def references() -> dict[str, Role]:
+    """Every built-in runtime that plays a role, and its role: the rest are WebAssembly
+    runtimes (the sandboxed paths the report ranks)."""
+    return {name: role for role in Role for name in with_role(role)}

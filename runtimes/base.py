@@ -52,8 +52,9 @@ class Role(str, enum.Enum):
     # The guest's work in plain Python: what a call into any engine is compared with, run on
     # every interpreter the run uses.
     BASELINE = "baseline"
-    # The guest's source built as native code behind the cheapest FFI: the least a call from
-    # Python into compiled code can cost.
+    # The guest's source built as native code, without a sandbox: what a call from Python into
+    # the same compiled code costs. Several runtimes may play it (one per way of calling it:
+    # ctypes, a C extension); readers take the lowest of those in a run.
     FLOOR = "floor"
 
 

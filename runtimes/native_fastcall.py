@@ -8,8 +8,9 @@ and a small extension whose module functions convert their arguments, call the l
 ``extern "C"`` function and box the result; it is otherwise ``native``: no sandbox, memory is
 the process's (``NativeMemory``), only this project's guests.
 
-Its role is not declared (``Role.FLOOR`` stays ``native``'s, which the report's layer
-breakdown and scorecard read against): the report does not yet say which floor it uses.
+It plays ``Role.FLOOR`` beside ``native``: the report's layer breakdown takes, per operation,
+the lower of the two floors in a run (and names it), and both are reference rows of the
+scorecard, not WebAssembly runtimes.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from runtimes.base import (
     LinkError,
     Memory,
     NotSupported,
+    Role,
     Runtime,
     RuntimeInfo,
 )
@@ -273,6 +275,7 @@ class FastcallInstance(Instance):
 
 class NativeFastcall(Runtime):
     name = "native-fastcall"
+    role = Role.FLOOR
     summary = ("the guest's Rust source built as a native library, called from a C extension "
                "(METH_FASTCALL) instead of ctypes: the Python-to-native floor without ctypes")
     capabilities = frozenset({Capability.MEMORY})

@@ -7,7 +7,8 @@ import types
 import pytest
 
 import guest
-from runtimes.base import CompileError
+import runtimes
+from runtimes.base import CompileError, Role
 from runtimes.conformance import available_runtime
 from runtimes.native_fastcall import NativeFastcall
 from scenarios.catalog import reference
@@ -42,3 +43,11 @@ def test_the_floor_guest_runs_through_the_extension(runtime: NativeFastcall) -> 
 def test_only_this_projects_guests_run(runtime: NativeFastcall) -> None:
     with pytest.raises(CompileError, match="only this project's guests"):
         runtime.compile(b"\0asm\x01\0\0\0")
+
+
+def test_both_native_paths_play_the_floor_and_are_references() -> None:
+    """Several runtimes may hold a role; every role holder is a reference, not a sandbox."""
+    assert runtimes.with_role(Role.FLOOR) == ("native", "native-fastcall")
+    assert runtimes.with_role(Role.BASELINE) == ("python",)
+    assert runtimes.references() == {"python": Role.BASELINE, "native": Role.FLOOR,
+                                     "native-fastcall": Role.FLOOR}

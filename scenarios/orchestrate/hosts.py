@@ -215,11 +215,11 @@ def plan(names: list[str], hosts: list[Host], every_interpreter: bool = False
                            key=lambda h: sum(h.has(m) for m in runnable))
                 pairs.append(Assignment(n, best))
         used = {a.host.python: a.host for a in pairs}
-        baseline = runtimes.with_role(Role.BASELINE)  # runs on every interpreter used
-        if baseline in names:
-            have = {a.host.python for a in pairs if a.runtime == baseline}
-            pairs += [Assignment(baseline, h) for p, h in used.items()
-                      if p not in have and h.has(baseline)]
+        for baseline in runtimes.with_role(Role.BASELINE):  # runs on every interpreter used
+            if baseline in names:
+                have = {a.host.python for a in pairs if a.runtime == baseline}
+                pairs += [Assignment(baseline, h) for p, h in used.items()
+                          if p not in have and h.has(baseline)]
     used = [h for h in hosts if any(a.host is h for a in pairs)] or hosts
     skipped = {}
     for n in names:

@@ -34,9 +34,11 @@ from scenarios.reporting.sections import (
     section,
 )
 
-# Reference rows (the project's roles, as in the breakdown): shown, but not candidates for ★.
-REFERENCES = {runtimes.with_role(Role.BASELINE): "reference: plain Python",
-              runtimes.with_role(Role.FLOOR): "reference: native code via ctypes"}
+# Reference rows (the runtimes that play a role, as in the breakdown): shown, but not
+# candidates for ★; every other row is a WebAssembly runtime.
+ROLE_WORDS = {Role.BASELINE: "reference: plain Python",
+              Role.FLOOR: "reference: native code, no sandbox"}
+REFERENCES = {name: ROLE_WORDS[role] for name, role in runtimes.references().items()}
 FAILED = (Status.INVALID, Status.TIMEOUT, Status.CRASHED, Status.FAILED, Status.MISSING)
 BEST = "★"
 # A capability a runtime lacks, in the fewest words a cell can hold (limits.MEANING on hover).
@@ -268,6 +270,6 @@ def caption(report: Report) -> Markup:
         'column among the WebAssembly runtimes (lowest, or highest speed-up; intervals may '
         'overlap); {} rows are references and are not ranked.</span> Sources: {}. Run: '
         '<code>{}</code>; pyperf options <code>{}</code>.').format(
-        BEST, " and ".join(sorted(REFERENCES)), sources, m.command or "unknown",
+        BEST, ", ".join(sorted(REFERENCES)), sources, m.command or "unknown",
         " ".join(m.pyperf_args) or "pyperf defaults")
 
