@@ -15,20 +15,24 @@ the layers of R's total are
 
     harness            H_R                                   measured directly
     python call        level_python                          derived by subtraction
-    FFI floor          level_native - level_python           derived
-    engine entry/exit  level_lowest(R) - level_native        derived
+    FFI floor          level_floor - level_python            derived
+    engine entry/exit  level_lowest(R) - level_floor         derived
     binding overhead   level_R - level_lowest(R)             derived
     data copy          data_copy/1024_R - H_R  (string only) derived
     guest work         guest_work/1024_R       (string only) measured directly (in-guest loop)
 
-where lowest(R) is the runtime whose metadata says it is R's lowest-overhead path
-(``lowest_path_of``); the chain stops at R (native's layers end at the FFI floor). The layers
-sum exactly to R's measured total. A layer whose reference runtime did not run, or lacks one of
-the benchmarks of its level, is reported as not measured, and the next layer up says it
-includes it. "engine entry/exit" also holds what the lowest path's own FFI call costs beyond
-native's (its extra arguments), which no Python-side measurement of the lowest path separates
-from the engine; for wasmtime-raw the arguments are most of it (its five ctypes arguments
-cost hundreds of ns, wasmtime's own entry and exit tens), and the layer's formula says so.
+where floor is the native floor of the operation: of the runtimes that play ``Role.FLOOR`` (the
+guest's Rust source called through ctypes, or through a C extension), the one with the lowest
+level on that interpreter, named in the layer's formula; lowest(R) is the runtime whose
+metadata says it is R's lowest-overhead path (``lowest_path_of``); the chain stops at R (a
+floor's layers end at its own FFI floor). The layers sum exactly to R's measured total. A layer
+whose reference runtime did not run, or lacks one of the benchmarks of its level, is reported
+as not measured, and the next layer up says it includes it. "engine entry/exit" also holds
+what the lowest path's own FFI call costs beyond the floor's (its binding, its extra
+arguments), which no Python-side measurement of the lowest path separates from the engine;
+for wasmtime-raw that is most of it (its ctypes call with five arguments costs hundreds of ns,
+wasmtime's own entry and exit tens; more against a C-extension floor), and the layer's
+formula says so.
 
 Layers are differences of means (means add up; medians do not). Intervals: 95%
 Welch-Satterthwaite t-intervals on each linear combination of benchmark means, with a
@@ -39,6 +43,13 @@ processes per term (``--debug-single-value``).
 Engine floors, beside the layers: per runtime, one wasm-to-wasm call
 (``engine_floor/calls - engine_floor/no_calls``, per step) and, when the run has them, one
 host-import call (``HOST_CALL`` below, from the host_call scenario).
+
+The price of the sandbox (``sandbox_prices``): per interpreter and per benchmark that both kinds
+of path can run (``SANDBOX``), the lowest sandboxed path (the WebAssembly runtime, i.e. one
+playing no role, with the lowest median) against the lowest native path (the floor with the
+lowest median): the ratio and the difference of the two medians, with the 95 % process
+bootstrap intervals of ``scenarios.reporting.stats`` (medians, as the headline's ratios: this is
+a comparison of two measured totals, not a sum of layers).
 """
 
 from __future__ import annotations
@@ -50,17 +61,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyperf
 from scipy import stats
 
 import runtimes
 from runtimes.base import Role
 from scenarios.record.key import RunKey
 from scenarios.reporting import ReportError, load
+from scenarios.reporting import stats as bootstrap
 
 LOOP = "loop_overhead"
-# The runtimes the layers are measured against: plain Python, and native code behind ctypes.
-BASELINE = runtimes.with_role(Role.BASELINE)
-FFI_FLOOR = runtimes.with_role(Role.FLOOR)
+# The runtimes the layers are measured against: plain Python, and the guest's native code
+# (every runtime playing the floor: through ctypes, through a C extension; the lowest counts).
+BASELINE = next(iter(runtimes.with_role(Role.BASELINE)), "")
+FLOORS = runtimes.with_role(Role.FLOOR)
+# Runtimes that play a role are references; every other one is a sandboxed (WebAssembly) path.
+REFERENCES = runtimes.references()
+FFI = "FFI floor"
 OPERATIONS = {"no_op": ("no_op", None, None),
               "reverse_string/1024": ("reverse_string/1024", "data_copy/1024", "guest_work/1024")}
 ENGINE_FLOOR = ("engine_floor/calls", "engine_floor/no_calls")
@@ -70,7 +87,10 @@ CONFIDENCE = 0.95
 ENTRY = "engine entry/exit"
 # Measured ad hoc on wasmtime-raw: its ctypes call passes five arguments where native's no-op
 # passes none, and those cost far more than wasmtime's own entry and exit (tens of ns).
-ENTRY_NOTE = "includes the lowest path's FFI arguments beyond native's"
+ENTRY_NOTE = "includes the lowest path's own FFI call beyond the floor's"
+# What a sandboxed path and a native one both run: no-op, two i32 arguments, the 1 KiB string
+# round trip, and a callback (host_call's loop with the import call) where a floor has imports.
+SANDBOX = ("no_op", "add_numbers", "reverse_string/1024", "host_call/noop")
 
 
 @dataclass(frozen=True)
@@ -103,6 +123,7 @@ class Breakdown:
     operation: str
     total: Estimate
     layers: tuple[Layer, ...]
+    floor: str | None = None  # the native floor its FFI layer is read against
 
 
 @dataclass
@@ -174,7 +195,24 @@ def _level(runtime: str, operation: str) -> Terms:
     return {(runtime, total): 1, (runtime, copy): -1, (runtime, work): -1}
 
 
-def _chain(run: Samples, runtime: str, interpreter: str) -> list[tuple[str, str | None]]:
+def _lacking(run: Samples, interpreter: str, level: Terms) -> list[str]:
+    return [b for rt, b in level if not run.values.get((rt, interpreter), {}).get(b)]
+
+
+def floor_levels(run: Samples, interpreter: str, operation: str) -> dict[str, float]:
+    """The level of ``operation`` (seconds) of every native floor that measured it here."""
+    found = {f: estimate(run, interpreter, _level(f, operation)) for f in FLOORS}
+    return {f: e.mean for f, e in found.items() if e is not None}
+
+
+def lowest_floor(run: Samples, interpreter: str, operation: str) -> str | None:
+    """The native floor with the lowest level of ``operation`` here (None: no floor has it)."""
+    levels = floor_levels(run, interpreter, operation)
+    return min(levels, key=levels.__getitem__) if levels else None
+
+
+def _chain(run: Samples, runtime: str, interpreter: str, floor: str | None
+           ) -> list[tuple[str, str | None]]:
     """(layer name, reference runtime or None when the run names none), bottom up, ending at
     ``runtime``."""
     lowest_of = {target: rt for (rt, interp), target in run.lowest_path_of.items()
@@ -182,12 +220,29 @@ def _chain(run: Samples, runtime: str, interpreter: str) -> list[tuple[str, str 
     own_target = run.lowest_path_of.get((runtime, interpreter))
     if runtime == BASELINE:
         return [("python call", BASELINE)]
-    if runtime == FFI_FLOOR:
-        return [("python call", BASELINE), ("FFI floor", FFI_FLOOR)]
+    if runtime in FLOORS:
+        return [("python call", BASELINE), (FFI, runtime)]
     if own_target:  # runtime is itself a lowest path: its binding has nothing to shed
-        return [("python call", BASELINE), ("FFI floor", FFI_FLOOR), (ENTRY, runtime)]
-    return [("python call", BASELINE), ("FFI floor", FFI_FLOOR), (ENTRY, lowest_of.get(runtime)),
+        return [("python call", BASELINE), (FFI, floor), (ENTRY, runtime)]
+    return [("python call", BASELINE), (FFI, floor), (ENTRY, lowest_of.get(runtime)),
             ("binding overhead", runtime)]
+
+
+def _no_floor(run: Samples, interpreter: str, operation: str) -> tuple[str, Terms]:
+    """Why no native floor gives the FFI layer here, and the benchmarks it would need."""
+    why, terms = [], {}
+    for f in FLOORS:
+        level = _level(f, operation)
+        why.append(f"{f} has no {', '.join(_lacking(run, interpreter, level))} on {interpreter}")
+        terms.update(level)
+    return "; ".join(why) or "no runtime plays the native floor", terms
+
+
+def _which_floor(run: Samples, interpreter: str, operation: str, floor: str) -> str:
+    others = [f for f in floor_levels(run, interpreter, operation) if f != floor]
+    if not others:
+        return f"  (the only native floor here: {floor})"
+    return f"  (the lowest native floor here: {floor}, below {', '.join(others)})"
 
 
 def breakdown(run: Samples, runtime: str, interpreter: str, operation: str) -> Breakdown | None:
@@ -207,18 +262,25 @@ def breakdown(run: Samples, runtime: str, interpreter: str, operation: str) -> B
                     {(runtime, LOOP): 1})]
     below: tuple[str, Terms] | None = None  # the last measured reference and its level
     skipped: list[str] = []
-    for name, ref in _chain(run, runtime, interpreter):
+    floor = (runtime if runtime in FLOORS else None if runtime == BASELINE
+             else lowest_floor(run, interpreter, operation))
+    for name, ref in _chain(run, runtime, interpreter, floor):
         level = _level(ref, operation) if ref else {}
-        lacking = [b for rt, b in level if not run.values.get((rt, interpreter), {}).get(b)]
+        lacking = _lacking(run, interpreter, level)
         if ref is None or lacking:
-            why = (f"{ref} has no {', '.join(lacking)} on {interpreter}" if ref
-                   else f"no lowest-overhead path of {runtime} in this run")
+            if ref is None and name == FFI:
+                why, level = _no_floor(run, interpreter, operation)
+            else:
+                why = (f"{ref} has no {', '.join(lacking)} on {interpreter}" if ref
+                       else f"no lowest-overhead path of {runtime} in this run")
             layers.append(Layer(name, "not measured", why, None, level))
             skipped.append(name)
             continue
         formula = f"level({ref})" + (f" - level({below[0]})" if below else "")
         if skipped:
             formula += f"  (includes {', '.join(skipped)})"
+        if name == FFI and ref != runtime:
+            formula += _which_floor(run, interpreter, operation, ref)
         if name == ENTRY:
             formula += f"  ({ENTRY_NOTE})"
         layers.append(layer(name, "derived by subtraction", formula,
@@ -229,7 +291,7 @@ def breakdown(run: Samples, runtime: str, interpreter: str, operation: str) -> B
                             {(runtime, copy): 1, (runtime, LOOP): -1}))
         layers.append(layer("guest work", "measured directly",
                             f"{work} ({runtime}, in-guest loop)", {(runtime, work): 1}))
-    return Breakdown(runtime, interpreter, operation, total, tuple(layers))
+    return Breakdown(runtime, interpreter, operation, total, tuple(layers), floor)
 
 
 def breakdowns(run: Samples, operations: Iterable[str] = OPERATIONS) -> list[Breakdown]:
@@ -264,6 +326,52 @@ def floors(run: Samples) -> list[Floor]:
     return out
 
 
+@dataclass(frozen=True)
+class SandboxPrice:
+    """One benchmark on one interpreter: its lowest sandboxed path against its lowest native
+    path (None for a side that nobody timed here; then no ratio and no difference)."""
+
+    benchmark: str
+    interpreter: str
+    sandboxed: str | None
+    native: str | None
+    sandboxed_median: float = math.nan  # seconds, pyperf's median
+    native_median: float = math.nan
+    ratio: bootstrap.Ratio | None = None  # median(sandboxed) / median(native)
+    difference: Estimate | None = None  # median(sandboxed) - median(native), seconds
+
+
+def sandbox_prices(run: load.Run, benchmarks: Iterable[str] = SANDBOX) -> list[SandboxPrice]:
+    """Per interpreter (in the run's order) and benchmark of ``benchmarks`` that some runtime
+    timed there: the price of the sandbox, with 95 % process bootstrap intervals."""
+    wanted = list(benchmarks)
+    timed: dict[str, dict[str, dict[str, pyperf.Benchmark]]] = {}  # interp -> bench -> runtime
+    for (key, name), bench in run.benchmarks.items():
+        entry = run.entry(key)
+        if name in wanted and entry is not None:
+            timed.setdefault(entry.interpreter, {}).setdefault(name, {})[entry.runtime] = bench
+    out = []
+    for interpreter, by_name in timed.items():
+        for name in (n for n in wanted if n in by_name):
+            found = by_name[name]
+            sandboxed = _fastest({rt: b for rt, b in found.items() if rt not in REFERENCES})
+            native = _fastest({rt: b for rt, b in found.items() if rt in FLOORS})
+            if sandboxed is None or native is None:
+                out.append(SandboxPrice(name, interpreter, sandboxed, native))
+                continue
+            mine, base = (bootstrap.process_matrix(found[rt]) for rt in (sandboxed, native))
+            ratio = bootstrap.ratio_ci(mine, base)
+            low, high = bootstrap.difference_ci(mine, base)
+            a, b = found[sandboxed].median(), found[native].median()
+            diff = Estimate(a - b, *((low, high) if ratio.has_interval else (None, None)))
+            out.append(SandboxPrice(name, interpreter, sandboxed, native, a, b, ratio, diff))
+    return out
+
+
+def _fastest(benches: dict[str, pyperf.Benchmark]) -> str | None:
+    return min(benches, key=lambda rt: benches[rt].median()) if benches else None
+
+
 def _ns(est: Estimate | None) -> str:
     if est is None:
         return "-"
@@ -287,6 +395,22 @@ def render(run: Samples) -> str:
     return "\n".join(lines)
 
 
+def render_prices(prices: Iterable[SandboxPrice]) -> str:
+    """The price of the sandbox as plain text: ratio and difference of medians, 95 % intervals."""
+    lines = []
+    for p in prices:
+        head = f"sandbox price of {p.benchmark} on {p.interpreter}: "
+        if p.ratio is None or p.difference is None:
+            lines.append(head + f"none (lowest sandboxed: {p.sandboxed or 'none'}, lowest "
+                                f"native: {p.native or 'none'})")
+            continue
+        r = p.ratio
+        shown = f"[{r.low:.3g}, {r.high:.3g}]" if r.has_interval else "no interval"
+        lines.append(head + f"{p.sandboxed} / {p.native} = {r.value:.3g} {shown}, "
+                            f"difference {_ns(p.difference)} ns")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scenarios.families.layers.figures",
                                      description=__doc__.split("\n")[0])
@@ -297,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     except ReportError as exc:
         print(f"breakdown: error: {exc}", file=sys.stderr)
         return 2
-    print(render(samples(run)))
+    print("\n".join(filter(None, (render(samples(run)), render_prices(sandbox_prices(run))))))
     return 0
 
 

@@ -1,8 +1,9 @@
-"""Where the cost goes: each runtime's no-op call and 1 KiB string round trip, in layers.
+"""Where the cost goes: each runtime's no-op call and 1 KiB string round trip, in layers; and
+the price of the sandbox, the lowest sandboxed path against the lowest native one.
 
 Every number comes from ``scenarios.families.layers.figures`` (its docstring gives each formula);
-this section draws and tabulates them, adds the no-op ratios to ``native`` (bootstrap
-intervals from ``stats.ratio_ci``, as in the headline) and the engine floors, and says, for a
+these sections draw and tabulate them, add the no-op ratios to each native floor (bootstrap
+intervals from ``stats.ratio_ci``, as in the headline) and the engine floors, and say, for a
 runtime without a breakdown or a layer without a value, which benchmark has no number and why.
 """
 
@@ -40,9 +41,11 @@ def where_the_cost_goes(report: Report) -> list[Block]:
     blocks: list[Block] = [Text(
         "Each runtime's time per call split into layers, from this run alone: the harness "
         "(the timing loop's own cost, loop_overhead), the Python call (the python baseline), "
-        "the FFI floor (native through ctypes minus python), engine entry/exit (the runtime's "
-        "lowest-overhead path minus native), binding overhead (the shipped API minus its "
-        "lowest path), and for the string round trip the data copy (data_copy) and the guest's "
+        "the FFI floor (the lowest native floor minus python: the guest's own source built "
+        "natively and called through ctypes or through a C extension, whichever costs less "
+        "here; the formula names it), engine entry/exit (the runtime's lowest-overhead path "
+        "minus that floor), binding overhead (the shipped API minus its lowest path), and for "
+        "the string round trip the data copy (data_copy) and the guest's "
         "own work (guest_work, timed by a loop inside the guest). Layers are differences of "
         "means and add up to the runtime's measured mean; a layer derived by subtraction comes "
         "out negative (drawn hatched, left of zero) when the parts subtracted measured more "
@@ -202,33 +205,35 @@ def _figure(report: Report, operation: str, found: dict[str, bd.Breakdown | None
 def _native_ratios(report: Report, samples: bd.Samples) -> list[Block]:
     if not report.has_scenario("no_op"):
         return []
+    where = [_where(report, key) for key in report.keys]
+    floors = [f for f in bd.FLOORS if any(rt == f for rt, _ in where)] or list(bd.FLOORS)
     rows, goals = [], []
-    for key in report.keys:
-        runtime, interpreter = _where(report, key)
-        if runtime == bd.FFI_FLOOR:
+    for key, (runtime, interpreter) in zip(report.keys, where, strict=True):
+        if runtime in bd.FLOORS:
             continue
-        native = _key(bd.FFI_FLOOR, interpreter)
-        row = {"runtime": report.label(key), "no_op median": report.value_text(key, "no_op",
-                                                                               "no_op")}
-        mine, base = (report.run.benchmarks.get((k, "no_op")) for k in (key, native))
-        if mine is None or base is None:  # (a runtime that ran nowhere has no native beside)
-            wanted = [(runtime, "no_op"), *([(bd.FFI_FLOOR, "no_op")] if interpreter else [])]
-            reason = _explain(report, samples, interpreter, wanted)
-            rows.append({**row, "ratio to native": "—", "95 % interval": "—",
-                         "note": f"no ratio: {reason}"})
-            continue
-        r = stats.ratio_ci(stats.process_matrix(mine), stats.process_matrix(base))
-        target = samples.lowest_path_of.get((runtime, interpreter))
-        rows.append({**row, "ratio to native": fmt.ratio(r.value),
-                     "95 % interval": fmt.interval(r.low, r.high) if r.has_interval
-                     else "none: fewer than 2 processes on a side",
-                     "note": f"lowest-overhead path of {target}" if target else ""})
-        if target:
-            goals.append(f"{report.label(key)} (the lowest-overhead path of {target}) costs "
-                         f"{fmt.ratio(r.value)} native's no-op: {_goal(r)}.")
-    return [Table(pd.DataFrame(rows), "no_op: each runtime's median relative to native's on "
-                                      "the same interpreter (95 % bootstrap interval over "
-                                      "processes)"),
+        for floor in floors:
+            row = {"runtime": report.label(key), "native floor": floor,
+                   "no_op median": report.value_text(key, "no_op", "no_op")}
+            mine, base = (report.run.benchmarks.get((k, "no_op"))
+                          for k in (key, _key(floor, interpreter)))
+            if mine is None or base is None:  # (a runtime that ran nowhere has no floor beside)
+                wanted = [(runtime, "no_op"), *([(floor, "no_op")] if interpreter else [])]
+                reason = _explain(report, samples, interpreter, wanted)
+                rows.append({**row, "ratio to the floor": "—", "95 % interval": "—",
+                             "note": f"no ratio: {reason}"})
+                continue
+            r = stats.ratio_ci(stats.process_matrix(mine), stats.process_matrix(base))
+            target = samples.lowest_path_of.get((runtime, interpreter))
+            rows.append({**row, "ratio to the floor": fmt.ratio(r.value),
+                         "95 % interval": fmt.interval(r.low, r.high) if r.has_interval
+                         else "none: fewer than 2 processes on a side",
+                         "note": f"lowest-overhead path of {target}" if target else ""})
+            if target:
+                goals.append(f"{report.label(key)} (the lowest-overhead path of {target}) costs "
+                             f"{fmt.ratio(r.value)} {floor}'s no-op: {_goal(r)}.")
+    return [Table(pd.DataFrame(rows), "no_op: each runtime's median relative to each native "
+                                      "floor's on the same interpreter (95 % bootstrap interval "
+                                      "over processes)"),
             *([Text(" ".join(goals))] if goals else [])]
 
 
@@ -268,3 +273,108 @@ def _floors(report: Report, samples: bd.Samples) -> list[Block]:
                  "per loop step; a host-import call where the run has host_call."),
             Table(pd.DataFrame(rows), "Engine floors per runtime (95 % Welch t-interval over "
                                       "processes)")]
+
+
+# --- the price of the sandbox --------------------------------------------------------------
+
+SANDBOX_SCENARIOS = tuple(dict.fromkeys(b.split("/")[0] for b in bd.SANDBOX))
+
+
+def has_floor(report: Report) -> bool:
+    """Whether the run asked for a native floor (ran, failed or unavailable)."""
+    return any(_where(report, key)[0] in bd.FLOORS for key in report.keys)
+
+
+def _side_missing(report: Report, samples: bd.Samples, interpreter: str, bench: str,
+                  native: bool) -> str:
+    """Why no runtime of one side (the native floors, or the sandboxed paths) timed ``bench``."""
+    where = [_where(report, key) for key in report.keys]
+    runtimes = (list(bd.FLOORS) if native else
+                [rt for rt, i in where if rt not in bd.REFERENCES and i in (interpreter, "")])
+    side = "native floor" if native else "sandboxed path"
+    reason = _explain(report, samples, interpreter, [(rt, bench) for rt in runtimes])
+    return f"no {side} timed {bench} here" + (f": {reason}" if reason else "")
+
+
+@section("The price of the sandbox", order=51, name="sandbox-price",
+         scenarios=SANDBOX_SCENARIOS)
+def the_price_of_the_sandbox(report: Report) -> list[Block]:
+    if not has_floor(report):
+        return []
+    samples = bd.samples(report.run)
+    prices = {(p.interpreter, p.benchmark): p for p in bd.sandbox_prices(report.run)}
+    interpreters = list(dict.fromkeys(i for _, i in (_where(report, k) for k in report.keys)
+                                      if i))
+    rows, shown = [], []
+    for interpreter in interpreters:
+        for bench in bd.SANDBOX:
+            if not report.has_scenario(bench.split("/")[0]):
+                continue
+            p = prices.get((interpreter, bench), bd.SandboxPrice(bench, interpreter, None, None))
+            row = {"benchmark": bench, "interpreter": interpreter,
+                   "lowest sandboxed path": _path(report, p.sandboxed, interpreter,
+                                                  p.sandboxed_median),
+                   "lowest native path": _path(report, p.native, interpreter, p.native_median)}
+            if p.ratio is None or p.difference is None:
+                why = [_side_missing(report, samples, interpreter, bench, native)
+                       for native, name in ((False, p.sandboxed), (True, p.native)) if not name]
+                rows.append({**row, "sandboxed / native": "—", "95 % interval (ratio)": "—",
+                             "sandboxed - native": "—", "95 % interval (difference)": "—",
+                             "note": "; ".join(why)})
+                continue
+            shown.append(p)
+            rows.append({**row, "sandboxed / native": fmt.ratio(p.ratio.value),
+                         "95 % interval (ratio)": fmt.interval(p.ratio.low, p.ratio.high)
+                         if p.ratio.has_interval else NO_INTERVAL,
+                         "sandboxed - native": fmt.ns(p.difference.mean * NS),
+                         "95 % interval (difference)": _interval(p.difference),
+                         "note": ""})
+    if not rows:
+        return []
+    blocks: list[Block] = [Text(
+        "What the sandbox itself costs a Python caller: for each benchmark that both kinds of "
+        "path run, the fastest WebAssembly runtime of this run (any runtime that is not a "
+        "reference) against the fastest native floor (the guest's own Rust source built "
+        "natively, called through ctypes or a C extension), on the same interpreter. The ratio "
+        "and the difference are of the two medians, with 95 % bootstrap intervals over worker "
+        "processes; a ratio near 1 means the sandbox, bounds-checked memory and traps "
+        "included, costs a call next to nothing beyond the native call.")]
+    if shown:
+        blocks.append(Figure(_price_figure(report, shown), "sandbox-price",
+                             "The price of the sandbox: lowest sandboxed path over lowest "
+                             "native path, per benchmark",
+                             alt="Points with 95 % intervals, one per benchmark: the ratio of "
+                                 "the fastest sandboxed path's median to the fastest native "
+                                 "path's, on a log scale with a line at 1"))
+    blocks.append(Table(pd.DataFrame(rows), "The price of the sandbox: the lowest sandboxed "
+                                            "path against the lowest native path, per "
+                                            "benchmark (medians; 95 % bootstrap intervals over "
+                                            "processes)"))
+    return blocks
+
+
+def _path(report: Report, runtime: str | None, interpreter: str, median: float) -> str:
+    if runtime is None:
+        return "none"
+    return f"{report.label(_key(runtime, interpreter))} ({fmt.ns(median * NS)})"
+
+
+def _price_figure(report: Report, prices: list[bd.SandboxPrice]) -> MplFigure:
+    fig = plots.figure(9, 1.4 + 0.45 * len(prices))
+    ax = fig.subplots()
+    for i, p in enumerate(prices):
+        assert p.ratio is not None
+        r = p.ratio
+        err = ([[r.value - r.low], [r.high - r.value]] if r.has_interval else None)
+        ax.errorbar(r.value, i, xerr=err, fmt="o", color="black", capsize=3)
+    ax.set_yticks(range(len(prices)), [f"{p.benchmark}\n{p.sandboxed} / {p.native}"
+                                       + (f" ({p.interpreter})" if len(
+                                           {q.interpreter for q in prices}) > 1 else "")
+                                       for p in prices], fontsize=8)
+    ax.set_ylim(len(prices) - 0.5, -0.5)
+    ax.set_xscale("log")
+    ax.axvline(1, color="#555555", linewidth=0.8, linestyle="--")
+    ax.set_xlabel("median of the lowest sandboxed path / median of the lowest native path "
+                  "(log scale; 1: the sandbox costs nothing)")
+    ax.grid(axis="x", alpha=0.3)
+    return fig

@@ -116,8 +116,8 @@ def test_every_runtime_has_a_row_and_every_column_a_cell(report: model.Report,
                                                           page: Page) -> None:
     assert {k for k, _ in page.cells} == set(report.keys)
     assert [c.id for c in scorecard.columns(report)] == [  # every family's, in order
-        "no_op", "add_numbers", "string_1k", "per_kib", "callback", "compile", "cache",
-        "instantiate", "stop_how", "stop_latency", "stop_overhead"]
+        "no_op", "add_numbers", "string_1k", "per_kib", "sandbox_price", "callback", "compile",
+        "cache", "instantiate", "stop_how", "stop_latency", "stop_overhead"]
     assert {c for _, c in page.cells} == {c.id for c in scorecard.columns(report)}
 
 

@@ -97,8 +97,11 @@ def test_a_missing_reference_is_named_and_the_next_layer_includes_it(tmp_path: P
     top = b.layers[-1]
     assert "includes FFI floor, engine entry/exit" in top.formula
     ffi, entry = b.layers[2], b.layers[3]
-    assert ffi.formula == f"native has no no_op, loop_overhead on {INTERP}"
-    assert ffi.terms == {("native", "no_op"): 1, ("native", "loop_overhead"): -1}
+    assert ffi.formula == (f"native has no no_op, loop_overhead on {INTERP}; "
+                           f"native-fastcall has no no_op, loop_overhead on {INTERP}")
+    assert ffi.terms == {("native", "no_op"): 1, ("native", "loop_overhead"): -1,
+                         ("native-fastcall", "no_op"): 1,
+                         ("native-fastcall", "loop_overhead"): -1}
     assert entry.formula == "no lowest-overhead path of engine in this run" and not entry.terms
     assert top.terms == {("engine", "no_op"): 1, ("engine", "loop_overhead"): -1,
                          ("python", "no_op"): -1, ("python", "loop_overhead"): 1}
@@ -112,10 +115,54 @@ def test_a_reference_without_its_level_is_not_measured_either(tmp_path: Path) ->
     b = breakdown.breakdown(run, "engine", INTERP, "no_op")
     assert layers_ns(b) == {"harness": 7, "python call": 50, "FFI floor": None,
                             "engine entry/exit": 550, "binding overhead": 11_400}
-    assert b.layers[2].how == "not measured"
-    assert b.layers[2].formula == f"native has no no_op on {INTERP}"
+    assert b.layers[2].how == "not measured" and b.floor is None
+    assert b.layers[2].formula == (f"native has no no_op on {INTERP}; native-fastcall has no "
+                                   f"no_op, loop_overhead on {INTERP}")
     assert "includes FFI floor" in b.layers[3].formula
     assert sum(x.estimate.mean for x in b.layers if x.estimate) == pytest.approx(b.total.mean)
+
+
+def test_the_ffi_floor_is_the_lowest_native_floor_and_named(tmp_path: Path) -> None:
+    """native-fastcall (level 30) below native (level 200): the layers above read against it;
+    each floor's own layers end at its own level."""
+    run = loaded(write_run(tmp_path, no_op_run(**{
+        "native-fastcall": {"loop_overhead": 6, "no_op": 86}}), {"engine-raw": "engine"}))
+    assert breakdown.floor_levels(run, INTERP, "no_op") == {
+        "native": pytest.approx(200 * NS), "native-fastcall": pytest.approx(80 * NS)}
+    b = breakdown.breakdown(run, "engine", INTERP, "no_op")
+    assert b.floor == "native-fastcall"
+    assert layers_ns(b) == {"harness": 7, "python call": 50, "FFI floor": 30,
+                            "engine entry/exit": 520, "binding overhead": 11_400}
+    ffi = b.layers[2]
+    assert ffi.formula == ("level(native-fastcall) - level(python)  (the lowest native floor "
+                           "here: native-fastcall, below native)")
+    assert "level(engine-raw) - level(native-fastcall)" in b.layers[3].formula
+    assert sum(x.estimate.mean for x in b.layers) == pytest.approx(b.total.mean)
+    for floor, ffi_ns in (("native", 150), ("native-fastcall", 30)):
+        own = breakdown.breakdown(run, floor, INTERP, "no_op")
+        assert own.floor == floor
+        assert list(layers_ns(own).items())[1:] == [("python call", 50), ("FFI floor", ffi_ns)]
+        assert own.layers[2].formula == f"level({floor}) - level(python)"
+
+
+def test_the_lowest_floor_is_chosen_per_operation(tmp_path: Path) -> None:
+    runs = {"python": {"loop_overhead": 5, "no_op": 55, "reverse_string/1024": 3000,
+                       "data_copy/1024": 1200, "guest_work/1024": 1500},
+            "native": {"loop_overhead": 5, "no_op": 205, "reverse_string/1024": 1000,
+                       "data_copy/1024": 500, "guest_work/1024": 100},  # string level 400
+            "native-fastcall": {"loop_overhead": 5, "no_op": 85, "reverse_string/1024": 1200,
+                                "data_copy/1024": 500, "guest_work/1024": 100}}  # 600
+    run = loaded(write_run(tmp_path, runs, {}))
+    assert breakdown.lowest_floor(run, INTERP, "no_op") == "native-fastcall"
+    assert breakdown.lowest_floor(run, INTERP, "reverse_string/1024") == "native"
+    assert breakdown.breakdown(run, "python", INTERP, "no_op").floor is None
+
+
+def test_the_only_floor_present_is_used_and_said_to_be_the_only_one(tmp_path: Path) -> None:
+    run = loaded(write_run(tmp_path, no_op_run(), {"engine-raw": "engine"}))
+    b = breakdown.breakdown(run, "engine-raw", INTERP, "no_op")
+    assert b.floor == "native"
+    assert b.layers[2].formula.endswith("(the only native floor here: native)")
 
 
 def test_string_round_trip_separates_copies_and_guest_work(tmp_path: Path) -> None:
@@ -195,3 +242,34 @@ def test_render_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 def test_an_empty_run_has_no_breakdowns() -> None:
     assert breakdown.breakdowns(Samples()) == [] and breakdown.floors(Samples()) == []
+
+
+def test_the_price_of_the_sandbox_is_lowest_sandboxed_over_lowest_native(tmp_path: Path) -> None:
+    runs = no_op_run(**{"native-fastcall": {"no_op": 86, "host_call/noop": 1},
+                        "wasm-aot": {"no_op": 96, "host_call/noop": 300}})
+    del runs["native-fastcall"]["host_call/noop"]  # no floor has host imports
+    run = load.load_run(write_run(tmp_path, runs, {"engine-raw": "engine"}, spread=0.02))
+    prices = {p.benchmark: p for p in breakdown.sandbox_prices(run)}
+    assert set(prices) == {"no_op", "host_call/noop"}  # what some runtime timed, in order
+    p = prices["no_op"]
+    assert (p.sandboxed, p.native, p.interpreter) == ("wasm-aot", "native-fastcall", INTERP)
+    mine, base = (run.benchmarks[(f"{rt}@{INTERP}", "no_op")] for rt in ("wasm-aot",
+                                                                          "native-fastcall"))
+    assert (p.sandboxed_median, p.native_median) == (mine.median(), base.median())
+    assert p.ratio.value == pytest.approx(mine.median() / base.median())
+    assert p.ratio.low < p.ratio.value < p.ratio.high
+    assert p.difference.mean == pytest.approx(mine.median() - base.median())
+    assert p.difference.low < p.difference.mean < p.difference.high
+    callback = prices["host_call/noop"]
+    assert (callback.sandboxed, callback.native, callback.ratio) == ("wasm-aot", None, None)
+    text = breakdown.render_prices(prices.values())
+    assert "sandbox price of no_op on cpython-3.10.13: wasm-aot / native-fastcall = 1.12" in text
+    assert "host_call/noop on cpython-3.10.13: none (lowest sandboxed: wasm-aot, lowest " \
+           "native: none)" in text
+
+
+def test_the_python_baseline_is_not_a_sandboxed_path(tmp_path: Path) -> None:
+    run = load.load_run(write_run(tmp_path, {"python": {"no_op": 55}, "native": {"no_op": 206}},
+                                  {}, processes=1))
+    (p,) = breakdown.sandbox_prices(run)
+    assert (p.sandboxed, p.native, p.ratio) == (None, "native", None)
