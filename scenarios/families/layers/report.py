@@ -9,6 +9,7 @@ runtime without a breakdown or a layer without a value, which benchmark has no n
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import pandas as pd
@@ -16,6 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, LogLocator
 
 from scenarios.families.layers import figures as bd
 from scenarios.record.key import RunKey
@@ -340,7 +342,7 @@ def the_price_of_the_sandbox(report: Report) -> list[Block]:
         "processes; a ratio near 1 means the sandbox, bounds-checked memory and traps "
         "included, costs a call next to nothing beyond the native call.")]
     if shown:
-        blocks.append(Figure(_price_figure(report, shown), "sandbox-price",
+        blocks.append(Figure(_price_figure(report, shown), "ratios",
                              "The price of the sandbox: lowest sandboxed path over lowest "
                              "native path, per benchmark",
                              alt="Points with 95 % intervals, one per benchmark: the ratio of "
@@ -367,14 +369,22 @@ def _price_figure(report: Report, prices: list[bd.SandboxPrice]) -> MplFigure:
         r = p.ratio
         err = ([[r.value - r.low], [r.high - r.value]] if r.has_interval else None)
         ax.errorbar(r.value, i, xerr=err, fmt="o", color="black", capsize=3)
+    several = len({p.interpreter for p in prices}) > 1
     ax.set_yticks(range(len(prices)), [f"{p.benchmark}\n{p.sandboxed} / {p.native}"
-                                       + (f" ({p.interpreter})" if len(
-                                           {q.interpreter for q in prices}) > 1 else "")
+                                       + (f" ({p.interpreter})" if several else "")
                                        for p in prices], fontsize=8)
     ax.set_ylim(len(prices) - 0.5, -0.5)
     ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_minor_locator(LogLocator(base=10, subs=(1.5, 3.0, 7.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.ratio(v)))
+    ends = [v for p in prices if p.ratio for v in (p.ratio.low, p.ratio.value, p.ratio.high)
+            if math.isfinite(v) and v > 0]
+    within_a_decade = max(ends) / min(ends) < 10  # then label the minor ticks too
+    ax.xaxis.set_minor_formatter(FuncFormatter(
+        lambda v, _pos: fmt.ratio(v) if within_a_decade else ""))
     ax.axvline(1, color="#555555", linewidth=0.8, linestyle="--")
-    ax.set_xlabel("median of the lowest sandboxed path / median of the lowest native path "
-                  "(log scale; 1: the sandbox costs nothing)")
+    ax.set_xlabel("lowest sandboxed median / lowest native median (log scale; ×1: no price)")
     ax.grid(axis="x", alpha=0.3)
+    fig.suptitle("The price of the sandbox, per benchmark (95 % bootstrap intervals)")
     return fig
