@@ -75,8 +75,11 @@ def path_label(report: Report, key: str, path: str) -> str:
     return f"{PATHS[path]} ({report.label(key)})"
 
 
-def per_element_text(t: TypeSummary, path: str) -> str:
+def per_element_text(report: Report, t: TypeSummary, path: str, pairs: list[Pair]) -> str:
     fit = t.fits[path]
+    points = [p.canonical if path == CANONICAL else p.by_hand for p in pairs]
+    if fit is None and points and not any(p.timed for p in points):
+        return word(report, points[0], SCENARIO[path])  # e.g. a runtime without components
     if fit is None:
         return "no fit (fewer than 2 sizes timed)"
     b, se = t.per_element_ns(path)
@@ -136,7 +139,7 @@ def _draw(ax: Axes, report: Report, points: list[tuple[int, Point]], path: str) 
 def plot(report: Report, c: Comparison) -> Figure:
     fig = plots.figure(15.0, 4.8)
     axes = fig.subplots(1, len(TYPES), squeeze=False)[0]
-    missing: dict[str, str] = {}
+    missing: dict[tuple[str, str], list[str]] = {}  # (path, status) -> runtimes
     for ax, kind in zip(axes, TYPES, strict=True):
         drawn: set[tuple[str, str]] = set()
         for pairing in c.pairings:
@@ -148,8 +151,11 @@ def plot(report: Report, c: Comparison) -> Figure:
                 drawn.add((key, path))
                 points = [(p.size, getattr(p, side)) for p in pairs]
                 if not _draw(ax, report, points, path) and points:
-                    missing[path_label(report, key, path)] = report.why_no_number(
-                        key, points[0][1].benchmark, SCENARIO[path])[0]
+                    status = report.why_no_number(key, points[0][1].benchmark,
+                                                  SCENARIO[path])[0]
+                    labels = missing.setdefault((path, status), [])
+                    if report.label(key) not in labels:
+                        labels.append(report.label(key))
         plots.bytes_axis(ax, c.sizes)
         plots.time_axis(ax, log=True)
         ax.grid(which="major", alpha=0.3)
@@ -158,8 +164,8 @@ def plot(report: Report, c: Comparison) -> Figure:
             ax.set_ylabel("")
     handles, _ = axes[0].get_legend_handles_labels()
     handles += [Line2D([], [], linestyle="none", marker="x", color="grey",
-                       label=f"{label}: {status} (no number)")
-                for label, status in missing.items()]
+                       label=f"{PATHS[path]}: {status} on {', '.join(labels)} (no number)")
+                for (path, status), labels in missing.items()]
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 3),
                fontsize=8)
     fig.suptitle("Time per call against payload size: the canonical ABI (solid) and by hand "
@@ -195,8 +201,8 @@ def summary_table(report: Report, c: Comparison) -> Table:
             "type": WIT_TYPE[t.kind],
             "canonical ABI on": report.label(t.pairing.canonical),
             "by hand on": report.label(t.pairing.by_hand),
-            "per element: canonical ABI": per_element_text(t, CANONICAL),
-            "per element: by hand": per_element_text(t, BY_HAND),
+            "per element: canonical ABI": per_element_text(report, t, CANONICAL, pairs),
+            "per element: by hand": per_element_text(report, t, BY_HAND, pairs),
             "crossover": crossover_text(t, pairs),
             f"at {fmt.nbytes(JUDGED_AT)}: canonical / by hand": ratio_text(t.judged),
             "flag": flag_text(t)})

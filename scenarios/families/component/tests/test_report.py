@@ -100,12 +100,13 @@ def test_a_cell_without_a_number_is_its_status_and_reason(tmp_path: Path) -> Non
                                               if p["runtime"] == "wasmtime-raw"]):
         del part["info"]["lowest_path_of"]
     (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    blocks = canonical_abi(build(run))
-    table = [b for b in blocks if isinstance(b, Table)][1].frame
-    own = table[(table["canonical ABI on"] == "wasmtime-raw")]
-    assert not own.empty
+    summary, string, *_ = [b.frame for b in canonical_abi(build(run)) if isinstance(b, Table)]
+    own = string[string["canonical ABI on"] == "wasmtime-raw"]
+    assert len(own) == 3  # one row per size
     assert set(own["canonical ABI"]) == {"unsupported: needs component"}
     assert set(own["canonical / by hand"]) == {"no ratio: canonical ABI has no number"}
+    own = summary[summary["canonical ABI on"] == "wasmtime-raw"]
+    assert set(own["per element: canonical ABI"]) == {"unsupported: needs component"}
 
 
 def test_the_scorecard_column_is_the_1k_string_ratio(report: model.Report,
