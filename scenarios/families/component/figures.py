@@ -279,6 +279,7 @@ def compare(run: Run) -> Comparison:
     """The comparison of every pairing of ``run`` (empty when neither scenario was run)."""
     sizes = payload_sizes(run)
     scalar = counterparts(run)
+    attempted = set(_names(run, CANONICAL))  # a profile may leave some out
     payloads: list[Pair] = []
     scalars: list[Pair] = []
     types: list[TypeSummary] = []
@@ -297,5 +298,5 @@ def compare(run: Run) -> Comparison:
             payloads += mine
             types.append(summarize(run, pairing, kind, mine))
         scalars += [pair(pairing, name.split("/", 1)[1], 0, name, core)
-                    for name, core in scalar.items()]
+                    for name, core in scalar.items() if name in attempted]
     return Comparison(tuple(found), tuple(sizes), tuple(payloads), tuple(scalars), tuple(types))

@@ -9,7 +9,9 @@ and callback counterparts; 2 worker processes x 2 values, so intervals exist.
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,7 @@ from scipy import optimize
 from scenarios.families.component import figures
 from scenarios.families.component.figures import BY_HAND, CANONICAL, Comparison, Pairing
 from scenarios.families.component.workloads import TYPES
-from scenarios.reporting import load
+from scenarios.reporting import load, stats
 from tests.runs import committed
 
 RUN = committed("component").path
@@ -150,16 +152,11 @@ def test_the_pathological_flag_follows_its_rule(comparison: Comparison) -> None:
     (0.05, 0.02, 0.09, BY_HAND), (0.05, 0.02, 0.2, ""), (3.0, 2.0, 4.0, ""),
     (math.nan, math.nan, math.nan, "")])
 def test_pathological_rule(value: float, low: float, high: float, flag: str) -> None:
-    from scenarios.reporting.stats import Ratio
-
-    assert figures.pathological(Ratio(value, low, high)) == flag
+    assert figures.pathological(stats.Ratio(value, low, high)) == flag
 
 
 def test_a_lowest_path_without_its_runtime_is_its_own_pairing(tmp_path: Path) -> None:
     """wasmtime-raw alone: compared with itself; its canonical side has no number."""
-    import json
-    import shutil
-
     run = tmp_path / "run"
     shutil.copytree(RUN, run)
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
@@ -172,3 +169,35 @@ def test_a_lowest_path_without_its_runtime_is_its_own_pairing(tmp_path: Path) ->
     pair = c.pair(Pairing(RAW, RAW), "string", 1024)
     assert not pair.canonical.timed and pair.by_hand.timed and math.isnan(pair.ratio.value)
     assert all(t.fits[CANONICAL] is None and not t.crossovers for t in c.types)
+
+
+def test_the_quick_profile_s_one_size_is_judged_but_not_fitted(tmp_path: Path) -> None:
+    """The default profile times the 1 KiB payloads only (and no record): ratios and the flag,
+    no slope, no crossover, no scalar pair it did not attempt."""
+    run = tmp_path / "run"
+    shutil.copytree(RUN, run)
+
+    def keep(name: str) -> bool:
+        scenario, *rest = name.split("/")
+        return scenario not in (CANONICAL, BY_HAND) or rest[-1] in ("1024", "no_op", "callback")
+
+    for key in (WASMTIME, RAW):
+        path = run / f"{key}.json"
+        timed = pyperf.BenchmarkSuite.load(str(path)).get_benchmarks()
+        pyperf.BenchmarkSuite([b for b in timed if keep(b.get_name())]).dump(str(path),
+                                                                             replace=True)
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["runtimes"].values():
+        for scenario in (CANONICAL, BY_HAND):
+            cells = entry["scenarios"][scenario]["benchmarks"]
+            entry["scenarios"][scenario]["benchmarks"] = {n: c for n, c in cells.items()
+                                                          if keep(n)}
+    (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    c = figures.compare(load.load_run(run))
+    assert c.sizes == (1024,)
+    assert {p.operation for p in c.scalars} == {"no_op", "callback"}
+    for t in c.types:
+        assert t.fits == {CANONICAL: None, BY_HAND: None} and not t.crossovers
+        assert t.judged.value == pytest.approx(median_ns(WASMTIME, f"{CANONICAL}/{t.kind}/1024")
+                                               / median_ns(t.pairing.by_hand,
+                                                           f"{BY_HAND}/{t.kind}/1024"))
