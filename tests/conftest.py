@@ -1,4 +1,5 @@
-"""The committed small real runs (``tests.fixtures``) the report and compare tests read."""
+"""The committed small real runs (``tests.fixtures``) the report and compare tests read, and
+how the suite is spread over pytest-xdist's workers."""
 
 from __future__ import annotations
 
@@ -33,3 +34,26 @@ def defeated_cache_run() -> MadeRun:
     """The seed's defeated cache (deserialize recompiles) on a 1 MiB module, where the
     "cache ineffective" rule judges."""
     return committed("defeated-cache")
+
+
+# The end-to-end modules, longest first (about 7, 2, 2 and 1 minutes on the test machine).
+LONG_FIRST = ("test_end_to_end.py", "test_interruption_runs.py", "test_bad_guests.py",
+              "test_extensions.py", "test_interrupted_runs.py")
+SHARED_RUN = "full_run"  # the session fixture two modules read: one run, on one worker
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``--dist loadgroup`` a group runs on one worker: each module is a group (its
+    module fixtures are made once), except that every test reading ``full_run`` joins one group,
+    so the shared run is made once, not once per worker. The long end-to-end modules come
+    first, so that the workers start on them and finish together."""
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        name = item.path.name
+        return (0 if SHARED_RUN in getattr(item, "fixturenames", ()) else 1,
+                LONG_FIRST.index(name) if name in LONG_FIRST else len(LONG_FIRST))
+
+    for item in items:
+        shared = SHARED_RUN in getattr(item, "fixturenames", ())
+        item.add_marker(pytest.mark.xdist_group(SHARED_RUN if shared else str(item.path)))
+    items.sort(key=rank)  # stable: the order within a rank stays pytest's

@@ -28,7 +28,9 @@ def test_per_callback_cost_subtracts_the_loop_without_the_import() -> None:
                 **meta)
         + _rows("b", "host_call/none", [1_000], host_import="none", **meta)
         + _rows("b", "host_call/add", [3_001_000], host_import="add", **meta)
-        + _rows("b", "no_op", [50]))  # other scenarios' rows are ignored
+        + _rows("b", "no_op", [50])  # other scenarios' rows are ignored
+        # a callback loop that names no loop without the call (the component's) too
+        + _rows("b", "canonical_abi/callback", [9_000], n_calls=1000))
     out = per_callback_ns(frame).set_index(["runtime", "host_import"])["per_callback_ns"]
     assert out[("a", "noop")] == pytest.approx((105_500 - 5_000) / 1000)  # medians
     assert out[("b", "add")] == pytest.approx(3_000)
