@@ -4,8 +4,10 @@ how the suite is spread over pytest-xdist's workers."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from xdist.scheduler import LoadFileScheduling
 
 from scenarios import report as report_cli
 from tests.runs import MadeRun, committed
@@ -36,24 +38,37 @@ def defeated_cache_run() -> MadeRun:
     return committed("defeated-cache")
 
 
-# The end-to-end modules, longest first (about 7, 2, 2 and 1 minutes on the test machine).
-LONG_FIRST = ("test_end_to_end.py", "test_interruption_runs.py", "test_bad_guests.py",
+
+# The end-to-end modules, longest first (about 7, 2, 2, 1.5 and 1 minutes on the test machine).
+LONG_FIRST = ("test_end_to_end.py", "test_bad_guests.py", "test_bad_compute.py",
               "test_extensions.py", "test_interrupted_runs.py")
-SHARED_RUN = "full_run"  # the session fixture two modules read: one run, on one worker
+# The modules that read the shared ``--runtime all`` run (the ``full_run`` session fixture).
+SHARED_RUN = frozenset({"test_end_to_end.py", "test_interruption_runs.py"})
+
+
+class SharedRunScheduling(LoadFileScheduling):
+    """pytest-xdist's ``--dist loadfile`` (a module's tests on one worker, so its module
+    fixtures are made once), except that the modules reading the shared run go to one worker
+    together, so that run is made once, not once per worker. (``--dist loadgroup`` would say
+    this with marks, but it stopped grouping with pytest 9.2: pytest-xdist issue 1386.)"""
+
+    def _split_scope(self, nodeid: str) -> str:
+        module = nodeid.split("::", 1)[0]
+        return "shared-run" if Path(module).name in SHARED_RUN else module
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> SharedRunScheduling | None:
+    return SharedRunScheduling(config, log) if config.getvalue("dist") == "loadfile" else None
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under ``--dist loadgroup`` a group runs on one worker: each module is a group (its
-    module fixtures are made once), except that every test reading ``full_run`` joins one group,
-    so the shared run is made once, not once per worker. The long end-to-end modules come
-    first, so that the workers start on them and finish together."""
-    def rank(item: pytest.Item) -> tuple[int, int]:
+    """The long end-to-end modules first, so that the workers start on them and finish
+    together (pytest-xdist hands out modules in collection order)."""
+    def rank(item: pytest.Item) -> int:
         name = item.path.name
-        return (0 if SHARED_RUN in getattr(item, "fixturenames", ()) else 1,
-                LONG_FIRST.index(name) if name in LONG_FIRST else len(LONG_FIRST))
+        if name in SHARED_RUN:
+            return 0
+        return 1 + (LONG_FIRST.index(name) if name in LONG_FIRST else len(LONG_FIRST))
 
-    for item in items:
-        shared = SHARED_RUN in getattr(item, "fixturenames", ())
-        item.add_marker(pytest.mark.xdist_group(SHARED_RUN if shared else str(item.path)))
     items.sort(key=rank)  # stable: the order within a rank stays pytest's
