@@ -20,8 +20,10 @@ TEST_PACKAGES := $(BENCH_PACKAGES) libstd-rust-dev-wasm32 lld chromium
 bench: $(TOX) bench-deps
 	$(TOX) -e bench $(if $(strip $(ARGS)),-- $(ARGS))
 
+# The three environments at once (each prints its output when it ends, a failing one in full):
+# the suite's own two workers leave a core idle much of the time.
 test: $(TOX) test-deps
-	$(TOX) -e tests-wasmer,tests,lint
+	$(TOX) run-parallel -p all --parallel-no-spinner -e tests-wasmer,tests,lint
 
 lint: $(TOX)
 	$(TOX) -e lint

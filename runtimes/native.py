@@ -115,6 +115,28 @@ def bind(func: Any, sig: Signature) -> Callable[..., Any]:
     return func
 
 
+def own_guest(runtime: str, wasm: bytes) -> tuple[ModuleSummary, guest.Guest]:
+    """``wasm``'s summary and which of this project's guests it is: a native build compiles
+    the guest's Rust source, not its bytes, so other bytes are a ``CompileError``."""
+    try:
+        summary = summarize(wasm)
+    except MalformedModule as exc:
+        raise CompileError(str(exc)) from None
+    digest = hashlib.sha256(wasm).hexdigest()
+    known = next((g for g in guest.GUESTS.values() if g.sha256 == digest), None)
+    if known is None:
+        raise CompileError(f"{runtime} runs only this project's guests (it builds their Rust "
+                           "source); these bytes are none of them")
+    return summary, known
+
+
+def refuse_imports(runtime: str, summary: ModuleSummary) -> None:
+    """A native build calls no host: a module that imports functions cannot be linked."""
+    wanted = [f"{mod}.{name}" for mod, name, kind in summary.imports if kind == "func"]
+    if wanted:
+        raise LinkError(f"{runtime} cannot provide imports ({', '.join(wanted)})")
+
+
 class NativeMemory(Memory):
     """The process's address space as one writable zero-copy view (no sandbox: see above)."""
 
@@ -205,15 +227,7 @@ class Native(Runtime):
                            "memory via one zero-copy memoryview of the address space")
 
     def compile(self, wasm: bytes) -> NativeModule:
-        try:
-            summary = summarize(wasm)
-        except MalformedModule as exc:
-            raise CompileError(str(exc)) from None
-        digest = hashlib.sha256(wasm).hexdigest()
-        known = next((g for g in guest.GUESTS.values() if g.sha256 == digest), None)
-        if known is None:
-            raise CompileError("the native runtime runs only this project's guests (it builds "
-                               "their Rust source); these bytes are none of them")
+        summary, known = own_guest(self.name, wasm)
         try:
             path = native_build.library(known.name, known.source, self.toolchain)
             signatures = exported_signatures(known.source.read_text(encoding="utf-8"), summary)
@@ -223,7 +237,5 @@ class Native(Runtime):
         return NativeModule(summary, library, path, signatures)
 
     def instantiate(self, module: NativeModule, imports: Imports | None = None) -> Instance:
-        wanted = [f"{mod}.{name}" for mod, name, kind in module.summary.imports if kind == "func"]
-        if wanted:
-            raise LinkError(f"the native runtime cannot provide imports ({', '.join(wanted)})")
+        refuse_imports(self.name, module.summary)
         return NativeInstance(module)

@@ -10,16 +10,15 @@ runs): the build runs under a file lock into a temporary folder and is renamed i
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from runtimes import build_cache
 
 RUSTC_VAR = "WASM_INTEROP_NATIVE_RUSTC"
 CACHE_VAR = "WASM_INTEROP_NATIVE_CACHE"
@@ -94,16 +93,6 @@ def cache_key(source: bytes, toolchain: Toolchain) -> str:
     return h.hexdigest()[:24]
 
 
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    with open(folder / ".lock", "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def library(name: str, source_path: Path, toolchain: Toolchain) -> Path:
     """Path of ``source_path`` built as a native cdylib, building it if the cache lacks it."""
     try:
@@ -116,7 +105,7 @@ def library(name: str, source_path: Path, toolchain: Toolchain) -> Path:
         return target
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with _locked(folder):
+        with build_cache.locked(folder):
             if target.exists():  # another process built it while we waited
                 return target
             with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as tmp:

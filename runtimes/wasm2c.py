@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import atexit
 import hashlib
-import importlib.machinery
-import importlib.util
 import itertools
 import json
 import shutil
@@ -35,7 +33,7 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 import guest
-from runtimes import wasm2c_build
+from runtimes import build_cache, wasm2c_build
 from runtimes.base import (
     Availability,
     Capability,
@@ -141,15 +139,6 @@ def _cold_folder() -> Path:
     return _private
 
 
-def _load(path: Path, name: str) -> ModuleType:
-    loader = importlib.machinery.ExtensionFileLoader(name, str(path))
-    spec = importlib.util.spec_from_loader(name, loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
 class Wasm2c(Runtime):
     name = "wasm2c"
     summary = ("the module translated to C by wabt's wasm2c and compiled by gcc -O2 into a "
@@ -209,7 +198,7 @@ class Wasm2c(Runtime):
                 name = wasm2c_build.extension_name(wasm2c_build.cache_key(wasm, self.toolchain))
                 path = _cold_folder() / f"{next(_builds)}-{name}.so"
                 wasm2c_build.build(wasm, self.toolchain, path, name)
-            extension = _load(path, name)
+            extension = build_cache.load_extension(path, name)
         except wasm2c_build.Wasm2cBuildError as exc:
             raise CompileError(str(exc)) from None
         except ImportError as exc:

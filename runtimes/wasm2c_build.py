@@ -31,8 +31,6 @@ The glue, and why:
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -42,9 +40,10 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from runtimes import build_cache, c_values
 
 WASM2C_VAR = "WASM_INTEROP_WASM2C"  # a wasm2c to use instead of the one on PATH
 CACHE_VAR = "WASM_INTEROP_WASM2C_CACHE"
@@ -80,7 +79,8 @@ class Toolchain:
     def identity(self) -> bytes:
         """What an extension depends on besides the module: part of the cache key."""
         parts = [_KEY_VERSION, self.version, self.cc, self.cc_version, " ".join(FLAGS),
-                 sys.version, str(sysconfig.get_config_var("EXT_SUFFIX")), GLUE]
+                 sys.version, str(sysconfig.get_config_var("EXT_SUFFIX")), GLUE,
+                 c_values.FROM_PYTHON]
         parts += [(self.runtime_dir / n).read_text(encoding="utf-8", errors="replace")
                   for n in _RUNTIME_FILES]
         return "\0".join(parts).encode()
@@ -362,55 +362,8 @@ static PyObject *glue_failed(int code) {
   return NULL;
 }
 
-/* Python values to wasm values (0, or -1 with an exception set) and back. */
-static int glue_to_i32(PyObject *o, u32 *out) {
-  long long v = PyLong_AsLongLong(o);
-  if (v == -1 && PyErr_Occurred())
-    return -1;
-  if (v < INT32_MIN || v > (long long)UINT32_MAX) {
-    PyErr_SetString(PyExc_OverflowError, "value out of range for an i32");
-    return -1;
-  }
-  *out = (u32)v;
-  return 0;
-}
-
-static int glue_to_i64(PyObject *o, u64 *out) {
-  int overflow;
-  long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
-  if (v == -1 && PyErr_Occurred())
-    return -1;
-  if (overflow > 0) {
-    unsigned long long u = PyLong_AsUnsignedLongLong(o);
-    if (u == (unsigned long long)-1 && PyErr_Occurred())
-      return -1;
-    *out = (u64)u;
-    return 0;
-  }
-  if (overflow < 0) {
-    PyErr_SetString(PyExc_OverflowError, "value out of range for an i64");
-    return -1;
-  }
-  *out = (u64)v;
-  return 0;
-}
-
-static int glue_to_f64(PyObject *o, f64 *out) {
-  double v = PyFloat_AsDouble(o);
-  if (v == -1.0 && PyErr_Occurred())
-    return -1;
-  *out = v;
-  return 0;
-}
-
-static int glue_to_f32(PyObject *o, f32 *out) {
-  f64 v;
-  if (glue_to_f64(o, &v))
-    return -1;
-  *out = (f32)v;
-  return 0;
-}
-
+@FROM_PYTHON@
+/* wasm values back to Python values. */
 static PyObject *glue_from_i32(u32 v) { return PyLong_FromLong((long)(int32_t)v); }
 static PyObject *glue_from_i64(u64 v) { return PyLong_FromLongLong((long long)(int64_t)v); }
 static PyObject *glue_from_f32(f32 v) { return PyFloat_FromDouble((double)v); }
@@ -642,7 +595,7 @@ def _host_function(k: int, f: Function) -> str:
               "    glue_host_failed();"]
     if f.results:
         t = f.results[0]
-        lines += [f"  if (glue_to_{t}(res, &value)) {{",
+        lines += [f"  if (py_to_{t}(res, &value)) {{",
                   "    Py_DECREF(res);",
                   "    glue_host_failed();",
                   "  }",
@@ -667,7 +620,7 @@ def _export_function(k: int, f: Function) -> str:
     lines += [f"  if (nargs != {n})",
               f"    return glue_arity(nargs, {n}, {c_string(f.name)});"]
     for i, t in enumerate(f.params):
-        lines += [f"  if (glue_to_{t}(args[{i}], &a{i}))", "    return NULL;"]
+        lines += [f"  if (py_to_{t}(args[{i}], &a{i}))", "    return NULL;"]
     call = f"{f.symbol}(&((GlueInstance *)self)->inst{''.join(f', a{i}' for i in range(n))})"
     lines.append(f"  GLUE_CALL({'r = ' if f.results else ''}{call}, "
                  "return glue_failed(glue_code));")
@@ -687,6 +640,7 @@ def glue_source(iface: Interface, name: str) -> str:
     memory = f"{iface.memory}(&self->inst)" if iface.memory else "NULL"
     import_args = "".join(f", (struct {s} *)fns" for s in iface.import_structs)
     return (GLUE.replace("@GENERATED@", "\n\n".join(parts))
+            .replace("@FROM_PYTHON@", c_values.FROM_PYTHON)
             .replace("@MEMORY@", memory)
             .replace("@IMPORT_COUNT@", str(len(iface.imports)))
             .replace("@IMPORT_ARGS@", import_args)
@@ -746,16 +700,6 @@ def build(wasm: bytes, toolchain: Toolchain, out: Path, name: str) -> None:
         os.replace(target, out)
 
 
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    with open(folder / ".lock", "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def cached(wasm: bytes, toolchain: Toolchain, folder: Path) -> tuple[Path, str]:
     """The extension built from ``wasm`` in the cache ``folder`` (built there on a miss),
     and its module name."""
@@ -766,7 +710,7 @@ def cached(wasm: bytes, toolchain: Toolchain, folder: Path) -> tuple[Path, str]:
         return target, name
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with _locked(folder):
+        with build_cache.locked(folder):
             if not target.exists():  # another process may have built it while we waited
                 build(wasm, toolchain, target, name)
     except OSError as exc:
