@@ -25,7 +25,8 @@ def _run(tmp_path: Path, *argv: str) -> tuple[int, str, dict[str, str]]:
     assert "Traceback" not in proc.stdout + proc.stderr
     _, manifest = only_run(tmp_path)
     assert manifest["complete"]
-    statuses = {f"{entry['runtime']} {name}": bench["status"] for entry in manifest["runtimes"].values()
+    statuses = {f"{entry['runtime']} {name}": bench["status"]
+                for entry in manifest["runtimes"].values()
                 for cell in entry["scenarios"].values()
                 for name, bench in cell["benchmarks"].items()}
     return proc.returncode, proc.stdout.rstrip().splitlines()[-1], statuses
