@@ -11,6 +11,9 @@ the reason and the run goes on. Results land in a new folder under results/ (see
 
 Ctrl-C or SIGTERM stops the run between two steps: what finished stays on disk, the manifest
 says the run is incomplete and what is missing, and ``--resume RUN_DIR`` finishes it.
+
+Exit status (``EXIT_STATUS``, shown by --help): 1 when a benchmark could not be measured
+because the guest or a runtime misbehaved, so a pipeline can gate on the command.
 """
 
 from __future__ import annotations
@@ -53,6 +56,14 @@ PYPERF_VALUES = (("-p", "--processes", int), ("-n", "--values", int), ("-w", "--
                  ("--inherit-environ", None, str))
 
 
+EXIT_STATUS = (
+    "exit status: 0 when everything asked for was measured, or declined as unsupported or "
+    "unavailable; 1 when a benchmark ended invalid, timeout, crashed or failed (the run still "
+    "finishes and keeps everything; its last line names them; --allow-failures exits 0), when "
+    "nothing could run, or when the report could not be made; 2 for bad usage; 130 or 143 when "
+    "SIGINT or SIGTERM stopped it (--resume finishes it)")
+
+
 class UsageError(Exception):
     """Bad input from the user: reported on one line, exit code 2."""
 
@@ -63,7 +74,8 @@ def die(message: str, code: int = 2) -> NoReturn:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0],
+                                epilog=EXIT_STATUS)
     p.add_argument("--runtime", default="all",
                    help="comma-separated runtime names, or 'all' (default: all)")
     p.add_argument("--profile", default=profiles.DEFAULT, choices=list(profiles.PROFILES),
@@ -119,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="finish a stopped run (its manifest supplies every other setting)")
     p.add_argument("--no-report", action="store_true",
                    help="do not render the HTML report at the end (python -m scenarios.report)")
+    p.add_argument("--allow-failures", action="store_true",
+                   help="exit 0 even when benchmarks ended invalid, timeout, crashed or failed "
+                        "(for comparisons that expect some runtimes to fail)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     g = p.add_argument_group(
         "pyperf options (passed to every benchmark, identical for all runtimes)")
@@ -346,7 +361,8 @@ def _new_run(args: argparse.Namespace) -> int:
         record.write(run_dir, manifest)
         print(f"{PROG}: nothing could run; see the reasons above", file=sys.stderr)
         return 1
-    return execute.execute(run_dir, manifest, report=not args.no_report, debug=args.debug)
+    return execute.execute(run_dir, manifest, report=not args.no_report, debug=args.debug,
+                           allow_failures=args.allow_failures)
 
 
 def _resume(args: argparse.Namespace) -> int:
@@ -395,7 +411,8 @@ def _resume(args: argparse.Namespace) -> int:
         "command": " ".join([PROG, *map(shlex.quote, sys.argv[1:])]), "at": results.now()}]
     print(f"Resuming {run_dir}: {len(manifest.left())} of "
           f"{len(plan) * len(names)} runtime/scenario cells left")
-    return execute.execute(run_dir, manifest, report=not args.no_report, debug=args.debug)
+    return execute.execute(run_dir, manifest, report=not args.no_report, debug=args.debug,
+                           allow_failures=args.allow_failures)
 
 
 if __name__ == "__main__":

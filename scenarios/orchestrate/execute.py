@@ -16,6 +16,7 @@ from scenarios.catalog import profiles
 from scenarios.orchestrate import cell, progress
 from scenarios.orchestrate import run_folder as results
 from scenarios.orchestrate.cell import CellSpec, run_cell
+from scenarios.record import exits
 from scenarios.record import manifest as record
 from scenarios.record.manifest import BenchmarkRecord, CellRecord, Manifest, RuntimeEntry
 from scenarios.record.status import Status
@@ -24,9 +25,11 @@ PROG = "python -m scenarios.run"
 DEFAULT_CALL_TIMEOUT = 60.0  # unless the user or the scenario (Scenario.defaults) says otherwise
 
 
-def execute(run_dir: Path, manifest: Manifest, report: bool = True, debug: bool = False
-             ) -> int:
-    """Run every planned cell not recorded yet; on Ctrl-C/SIGTERM leave an honest manifest."""
+def execute(run_dir: Path, manifest: Manifest, report: bool = True, debug: bool = False,
+            allow_failures: bool = False) -> int:
+    """Run every planned cell not recorded yet; on Ctrl-C/SIGTERM leave an honest manifest.
+    The exit status is 1 when a benchmark failed (``exits.run_exit``), unless
+    ``allow_failures``; the run goes on and keeps everything either way."""
     options = manifest.options
     profile = profiles.get(options.profile or "full")  # runs before profiles ran all
     scenarios = [catalog.get(n) for n in options.scenarios]
@@ -78,7 +81,11 @@ def execute(run_dir: Path, manifest: Manifest, report: bool = True, debug: bool 
     for line in notes:
         print(line)
     print(f"\nResults: {run_dir}")
-    return make_report(run_dir, debug) if report else 0
+    report_code = make_report(run_dir, debug) if report else 0
+    code, line = exits.run_exit(manifest.failures(exits.FAILURES), allow_failures)
+    if line:
+        print(f"{PROG}: {line}")
+    return report_code or code
 
 
 def make_report(run_dir: Path, debug: bool) -> int:

@@ -2,7 +2,8 @@
 agree on, in one place.
 
     paths.py     where the project, its venvs and its results live
-    exits.py     exit codes a benchmark process ends with, as the orchestrator reads them
+    exits.py     exit codes a benchmark process ends with, as the orchestrator reads them, and
+                 the run command's (which statuses make it fail)
     status.py    ``Status`` (how a benchmark, a scenario or a cell ended) and ``Event`` (what a
                  benchmark process writes to its events file)
     key.py       ``RunKey``: a runtime on an interpreter, ``runtime@interpreter`` in files

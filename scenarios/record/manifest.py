@@ -282,6 +282,19 @@ class Manifest:
         return [f"{p.key}: {s}" for p in self.plan for s in self.options.scenarios
                 if s not in self.done(p.key)]
 
+    def failures(self, failed: frozenset[Status]) -> list[str]:
+        """``runtime@interpreter benchmark status`` for every benchmark recorded with a status
+        in ``failed``, in run order; a cell that failed before naming its benchmarks counts as
+        one, under its scenario's name."""
+        out = []
+        for key, entry in self.runtimes.items():
+            for scenario, cell in entry.scenarios.items():
+                if not cell.benchmarks and cell.status in failed:
+                    out.append(f"{key} {scenario} {cell.status}")
+                out += [f"{key} {name} {b.status}" for name, b in cell.benchmarks.items()
+                        if b.status in failed]
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "schema": self.schema, "run_id": self.run_id, "command": self.command,

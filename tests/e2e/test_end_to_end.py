@@ -15,6 +15,7 @@ from scenarios import catalog
 from scenarios.families.interop import figures as interop
 from scenarios.families.layers import figures as breakdown
 from scenarios.families.lifecycle import figures as lifecycle
+from scenarios.orchestrate.execute import PROG
 from scenarios.reporting import load
 from tests.runs import FAKES, MadeRun, only_run, run_cli
 
@@ -238,13 +239,14 @@ def test_every_runtime_breaks_down_into_layers_that_sum_to_its_total(
 @pytest.fixture(scope="module")
 def misbehaving_run(tmp_path_factory: pytest.TempPathFactory) -> MadeRun:
     """Runtimes that answer wrongly, crash, hang, or abort inside wasmtime (an object used
-    with the wrong store), beside the python baseline; the run ends with its report."""
+    with the wrong store), beside the python baseline; the run ends with its report, and
+    exits 1 because benchmarks failed."""
     results = tmp_path_factory.mktemp("misbehaving") / "results"
     proc = run_cli("scenarios.run", "--runtime", "wrong-answer,crashes,hangs,wrong-store,python",
                    "--scenario", "no_op,add_numbers,reverse_string", "--max-bytes", "64",
                    "--no-provision", "--debug-single-value", "--call-timeout", "30",
                    "--results-dir", str(results), env=FAKES, timeout=3600)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == 1, proc.stdout + proc.stderr
     return MadeRun(*only_run(results), proc.stdout)
 
 
@@ -287,6 +289,15 @@ def test_the_run_ends_with_its_report(misbehaving_run: MadeRun) -> None:
     for status in ("invalid", "crashed", "timeout"):
         assert f'data-status="{status}"' in page
     assert "process killed by SIGABRT" in page
+
+
+def test_the_failures_are_named_on_the_last_line(misbehaving_run: MadeRun) -> None:
+    """After the report, so a pipeline's log ends with why the command failed."""
+    last = misbehaving_run.stdout.rstrip().splitlines()[-1]
+    assert last.startswith(f"{PROG}: ") and last.endswith(
+        "(exit status 1; --allow-failures to accept them)")
+    assert " benchmarks not measured: wrong-answer@" in last
+    assert " add_numbers invalid, " in last and " more " in last
 
 
 def test_a_real_runtime_abort_is_recorded_with_its_last_words(misbehaving_run: MadeRun) -> None:
