@@ -175,28 +175,44 @@ class NativeModule:
     signatures: dict[str, Signature]
 
 
-class NativeInstance(Instance):
-    def __init__(self, module: NativeModule) -> None:
-        self._module = module
+class OwnGuestInstance(Instance):
+    """What both native builds' instances share: exports checked against the guest's source,
+    and the process's address space as memory. Subclasses find the function itself."""
 
-    def export(self, name: str) -> Callable[..., Any]:
-        if self._module.summary.exports.get(name) != "func":
+    def __init__(self, summary: ModuleSummary, signatures: dict[str, Signature]) -> None:
+        self._summary = summary
+        self._signatures = signatures
+
+    def _signature(self, name: str) -> Signature:
+        """``name``'s native signature; ExportNotFound unless it is a function export that the
+        guest's source declares ``extern "C"``."""
+        if self._summary.exports.get(name) != "func":
             raise ExportNotFound(f"export not found: {name}")
-        sig = self._module.signatures.get(name)
+        sig = self._signatures.get(name)
         if sig is None:
             raise ExportNotFound(f"export {name} has no `#[no_mangle] pub extern \"C\" fn` in "
                                  "the guest's source, so the native build cannot call it")
+        return sig
+
+    def memory(self, name: str = "memory") -> Memory:
+        if self._summary.exports.get(name) != "memory":
+            raise ExportNotFound(f"export not found: {name}")
+        return NativeMemory()
+
+
+class NativeInstance(OwnGuestInstance):
+    def __init__(self, module: NativeModule) -> None:
+        super().__init__(module.summary, module.signatures)
+        self._library = module.library
+
+    def export(self, name: str) -> Callable[..., Any]:
+        sig = self._signature(name)
         try:  # CDLL[name] is a fresh foreign function: declarations never leak between uses
-            func = self._module.library[name]
+            func = self._library[name]
         except AttributeError:
             raise NotSupported(f"export {name} exists only in the guest's wasm build (it needs "
                                "wasm32: an instruction or 32-bit offsets)") from None
         return bind(func, sig)
-
-    def memory(self, name: str = "memory") -> Memory:
-        if self._module.summary.exports.get(name) != "memory":
-            raise ExportNotFound(f"export not found: {name}")
-        return NativeMemory()
 
 
 class Native(Runtime):

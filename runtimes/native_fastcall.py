@@ -35,17 +35,15 @@ from runtimes.base import (
     Availability,
     Capability,
     CompileError,
-    ExportNotFound,
     Imports,
     Instance,
-    Memory,
     NotSupported,
     Role,
     Runtime,
     RuntimeInfo,
 )
 from runtimes.native import (
-    NativeMemory,
+    OwnGuestInstance,
     Signature,
     exported_signatures,
     own_guest,
@@ -202,25 +200,19 @@ class FastcallModule:
     signatures: dict[str, Signature]
 
 
-class FastcallInstance(Instance):
+class FastcallInstance(OwnGuestInstance):
+    """A native instance whose functions are the extension's instead of ctypes'."""
+
     def __init__(self, module: FastcallModule) -> None:
-        self._module = module
+        super().__init__(module.summary, module.signatures)
+        self._extension = module.extension
 
     def export(self, name: str) -> Callable[..., Any]:
-        if self._module.summary.exports.get(name) != "func":
-            raise ExportNotFound(f"export not found: {name}")
-        if name not in self._module.signatures:
-            raise ExportNotFound(f"export {name} has no `#[no_mangle] pub extern \"C\" fn` in "
-                                 "the guest's source, so the native build cannot call it")
-        func = getattr(self._module.extension, name, None)
+        self._signature(name)
+        func = getattr(self._extension, name, None)
         if func is None:
             raise NotSupported(f"export {name} exists only in the guest's wasm build")
         return func
-
-    def memory(self, name: str = "memory") -> Memory:
-        if self._module.summary.exports.get(name) != "memory":
-            raise ExportNotFound(f"export not found: {name}")
-        return NativeMemory()
 
 
 class NativeFastcall(Runtime):
