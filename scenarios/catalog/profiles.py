@@ -5,8 +5,10 @@ runtime and interpreter pair, every scenario family with its headline benchmarks
 payload sizes, a 1 MiB generated module for the cache question, the 10 ms deadline), 3 fresh
 worker processes per benchmark, values of at least 20 ms (a fifth of pyperf's default: the
 spread between processes, not within a value, limits a figure's interval). ``full`` is the
-whole catalogue; ``rigorous`` the whole catalogue with pyperf's own default of 20 processes
-per benchmark.
+whole catalogue with the quick profile's settings, fewer processes for the lifecycle's
+fresh-instance and fresh-process scenarios and no 100 KiB module (so that it ends within 45
+minutes on a 2-core machine); ``rigorous`` the whole catalogue with pyperf's own default of 20
+processes per benchmark and every module size.
 
 A profile's pyperf settings are defaults: a scenario's or a benchmark's own declared
 defaults (``Scenario.defaults``, ``Benchmark.defaults``) come before them, and any pyperf
@@ -36,9 +38,9 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
             "modules of 10 KiB and 1 MiB; 3 processes x 3 values of at least 20 ms per "
             "benchmark", {"processes": 3, "values": 3, "min_time": 0.02}, "10K,1M",
             headline_only=True),
-    Profile("full", "every scenario and benchmark, payloads up to 1 MiB, modules up to 8 MiB; "
-            "3 processes x 3 values per benchmark",
-            {"processes": 3, "values": 3, "min_time": 0.05}, "10K,100K,1M,8M"),
+    Profile("full", "every scenario and benchmark, payloads up to 1 MiB, modules of 10 KiB, "
+            "1 MiB and 8 MiB; 3 processes x 3 values of at least 20 ms per benchmark",
+            {"processes": 3, "values": 3, "min_time": 0.02}, "10K,1M,8M"),
     Profile("rigorous", "the full catalogue with pyperf's default of 20 processes x 3 values",
             {"processes": 20, "values": 3}, "10K,100K,1M,8M"),
 )}

@@ -107,7 +107,8 @@ register(Scenario(
                        guest=GUEST if phase == "first_call" else None)
              for phase in startup.PHASES],
     (GUEST,), ARTICLE,
-    defaults={"processes": 4, "values": 5, "warmups": 1, "loops": 1}))
+    defaults={"processes": 4, "values": 5, "warmups": 1, "loops": 1},
+    profile_defaults={"full": {"processes": 3, "values": 3}}))
 
 
 # --- compile ---------------------------------------------------------------------------------
@@ -171,7 +172,8 @@ register(Scenario(
                   requires=ANY | {Capability.HOST_IMPORTS},
                   lazy_metadata=_module_metadata(SMALL_MODULE, HOST_IMPORTS)),
     ],
-    (GUEST,), ARTICLE, defaults={"processes": 10}, profile_defaults={"quick": {"processes": 3}},
+    (GUEST,), ARTICLE, defaults={"processes": 10},
+    profile_defaults={"quick": {"processes": 3}, "full": {"processes": 5}},
     headline=named("instantiate/article")))
 
 
@@ -208,7 +210,8 @@ register(Scenario(
     # number of instances per value is fixed rather than calibrated: calibrating a 130 ns call
     # to even 2 ms asks for 16,384 instances per value, and pywasm3, which frees none until the
     # process ends, grew a worker to 14.5 GB until the kernel killed it (full run, 2026-12-01).
-    defaults={"processes": 10, "loops": FRESH_INSTANCES}))
+    defaults={"processes": 10, "loops": FRESH_INSTANCES},
+    profile_defaults={"full": {"processes": 5}}))
 
 
 # --- cache -----------------------------------------------------------------------------------
