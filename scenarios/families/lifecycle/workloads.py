@@ -173,7 +173,7 @@ register(Scenario(
                   lazy_metadata=_module_metadata(SMALL_MODULE, HOST_IMPORTS)),
     ],
     (GUEST,), ARTICLE, defaults={"processes": 10},
-    profile_defaults={"quick": {"processes": 3}, "full": {"processes": 5}},
+    profile_defaults={"quick": {"processes": 3}, "full": {"processes": 3}},
     headline=named("instantiate/article")))
 
 
@@ -211,7 +211,7 @@ register(Scenario(
     # to even 2 ms asks for 16,384 instances per value, and pywasm3, which frees none until the
     # process ends, grew a worker to 14.5 GB until the kernel killed it (full run, 2026-12-01).
     defaults={"processes": 10, "loops": FRESH_INSTANCES},
-    profile_defaults={"full": {"processes": 5}}))
+    profile_defaults={"full": {"processes": 3}}))
 
 
 # --- cache -----------------------------------------------------------------------------------
