@@ -178,6 +178,9 @@ class Benchmark:
     # ``payload_bytes`` is the size of a generated module, not a payload: --max-bytes (which
     # limits payloads) does not leave it out.
     sized_module: bool = False
+    # For a sized module: whether each value compiles it (a cold path) or starts from something
+    # compiled once per cell or process (a cache hit); only the plan's time estimate reads it.
+    compiles_each_value: bool = True
     # pyperf options for this benchmark alone (``processes``, ``values``, ...), over its
     # scenario's and its profile's, unless the user passes the option: a cold compile of
     # megabytes needs a few values, not as many as a call of a microsecond.
