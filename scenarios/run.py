@@ -36,8 +36,8 @@ from scenarios.catalog.declared import Declaration
 from scenarios.orchestrate import execute, hosts, progress
 from scenarios.orchestrate import run_folder as results
 from scenarios.orchestrate.execute import DEFAULT_CALL_TIMEOUT, PROG
+from scenarios.record import exits, paths
 from scenarios.record import manifest as record
-from scenarios.record import paths
 from scenarios.record.manifest import (
     DeclaredRecord,
     GuestRecord,
@@ -373,9 +373,10 @@ def _resume(args: argparse.Namespace) -> int:
     except record.ManifestError:
         raise UsageError(f"{run_dir} is not a run folder with a readable manifest.json") from None
     options, plan = manifest.options, manifest.plan
-    if manifest.complete:
-        print(f"Run {run_dir} is already complete; nothing to resume.")
-        return 0
+    if manifest.complete:  # its exit status, as when it ended
+        status, why = exits.run_exit(manifest.failures(exits.FAILURES), args.allow_failures)
+        print(f"Run {run_dir} is already complete; nothing to resume. {why}".rstrip())
+        return status
     for name, d in manifest.declared.items():
         decl = Declaration.from_json(json.dumps(d.declaration))
         if name not in catalog.all_scenarios():
@@ -405,7 +406,7 @@ def _resume(args: argparse.Namespace) -> int:
     if options.module_sizes:
         generated.use_sizes(options.module_sizes)
     else:  # a run from before profiles: the sizes were the defaults of that day
-        generated.use_sizes(profiles.get("full").module_sizes)
+        generated.use_sizes("10K,100K,1M,8M")
     manifest.stopped = manifest.missing = None
     manifest.resumed = [*(manifest.resumed or []), {
         "command": " ".join([PROG, *map(shlex.quote, sys.argv[1:])]), "at": results.now()}]

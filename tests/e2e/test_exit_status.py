@@ -4,6 +4,7 @@ measured (unless --allow-failures), the run finished and kept either way."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,17 @@ def test_a_wrong_expectation_on_a_users_module_exits_1(tmp_path: Path) -> None:
     code, last, statuses = _run(tmp_path, "--runtime", "wasmtime", *OWN_MODULE, "--expect", "43")
     assert (code, statuses) == (1, {"wasmtime checksum.add": "invalid"})
     assert "1 benchmark not measured: wasmtime@" in last
+
+
+def test_resuming_a_complete_run_exits_as_the_run_did(tmp_path: Path) -> None:
+    """The committed small run has a wrong-answer runtime: resuming it does nothing and
+    says so with the run's own status, so a pipeline that resumes still gates on it."""
+    run_dir = tmp_path / "small"
+    shutil.copytree(Path(__file__).parents[1] / "fixtures" / "runs" / "small", run_dir)
+    before = (run_dir / "manifest.json").read_bytes()
+    proc = run_cli("scenarios.run", "--resume", str(run_dir))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "already complete" in proc.stdout and "wrong-answer" in proc.stdout
+    accepted = run_cli("scenarios.run", "--resume", str(run_dir), "--allow-failures")
+    assert accepted.returncode == 0 and "--allow-failures" in accepted.stdout
+    assert (run_dir / "manifest.json").read_bytes() == before
