@@ -137,6 +137,7 @@ class Run:
         self.stop = threading.Event()
         self.results: queue.Queue[tuple[int, str, dict[str, Any]]] = queue.Queue()
         self.tally = Tally(statuses={r: collections.Counter() for r in self.order})
+        self.interrupted = False
         self.workers = {r: Worker(r, p, out / "workers" / f"{r}.log", args.timeout)
                         for r, p in python.items()}
 
@@ -227,6 +228,9 @@ class Run:
                     index, runtime, answer = self.results.get(timeout=0.5)
                 except queue.Empty:
                     continue
+                except KeyboardInterrupt:  # the answers already in the queue are still kept
+                    self.interrupt()
+                    continue
                 answers.write(json.dumps({"module": index, "runtime": runtime, **answer},
                                          ensure_ascii=False) + "\n")
                 answers.flush()
@@ -242,10 +246,13 @@ class Run:
                         rate = done / max(time.monotonic() - started, 1e-9)
                         print(f"{done} modules compared, {self.tally.disagreements} "
                               f"disagreements ({rate:.1f} modules/s)", file=sys.stderr)
-        self.tally.modules = sum(m is not None for m in self.modules)
-        self.tally.generation_failures = sum(m is None for m in self.modules)
-        self.tally.expected = sum(self.takes(r, i) for i, m in enumerate(self.modules)
-                                  if m is not None for r in self.order)
+
+    def interrupt(self) -> None:
+        """Ctrl-C or SIGTERM: no new module or answer; the workers are ended by their ids."""
+        self.interrupted = True
+        self.stop.set()
+        for worker in self.workers.values():
+            worker.kill()
 
     def conclude(self, index: int, answers: dict[str, dict[str, Any]], findings: Any) -> None:
         """Compare one module's answers; keep it (and say how) when they disagree."""
@@ -272,10 +279,15 @@ class Run:
 
 def summary(run: Run, interrupted: bool) -> dict[str, Any]:
     t = run.tally
-    lost = t.expected - t.answered if not interrupted else 0
+    t.modules = sum(m is not None for m in run.modules)
+    t.generation_failures = sum(m is None for m in run.modules)
+    t.expected = sum(run.takes(r, i) for i, m in enumerate(run.modules)
+                     if m is not None for r in run.order)
+    unanswered = t.expected - t.answered
+    lost = 0 if interrupted else unanswered  # an interruption leaves the rest undone, not lost
     return {
         "seed": run.args.seed, "runtimes": run.order,
-        "sampled": {r: f"every {n}th module" for r, n in run.every.items() if n > 1},
+        "sample_every": {r: n for r, n in run.every.items() if n > 1},  # runtime: every Nth
         "modules": t.modules, "generation_failures": t.generation_failures,
         "pairs_expected": t.expected, "pairs_answered": t.answered,
         "modules_compared": t.compared, "disagreements": t.disagreements,
@@ -287,15 +299,17 @@ def summary(run: Run, interrupted: bool) -> dict[str, Any]:
         # wall time per answer, workers (re)starts included: what a sample would save
         "seconds_per_module": {r: round(t.busy.get(r, 0.0) / n, 4)
                                for r, c in t.statuses.items() if (n := sum(c.values()))},
-        "interrupted": interrupted,
+        "interrupted": interrupted, "unanswered_when_interrupted": unanswered if interrupted else 0,
     }
 
 
 def print_summary(s: dict[str, Any], out: Path) -> None:
     print(f"fuzz: {s['modules']} modules x {len(s['runtimes'])} runtimes "
           f"({s['pairs_answered']} answers"
-          + (f"; {', '.join(f'{r} on {v}' for r, v in s['sampled'].items())}"
-             if s["sampled"] else "") + ")")
+          + "".join(f"; {r} on every {n}th module" for r, n in s["sample_every"].items())
+          + ")")
+    if s["generation_failures"]:
+        print(f"  smith made no module from {s['generation_failures']} seeds (skipped)")
     print(f"  disagreements: {s['disagreements']} modules")
     for kind, n in s["disagreements_by_kind"].items():
         print(f"    {n:6d}  {kind}")
@@ -359,23 +373,25 @@ def fuzz(args: argparse.Namespace) -> int:
         raise UsageError("none of the runtimes asked for is available")
     print(f"fuzz: seed {args.seed}, runtimes {', '.join(python)}, into {out}", file=sys.stderr)
     run = Run(args, python, out, tool)
-    interrupted = False
     try:
         run.record()
-    except KeyboardInterrupt:
-        interrupted = True
-        run.stop.set()
-        for worker in run.workers.values():
-            worker.kill()
+    except KeyboardInterrupt:  # outside the recorder's loop (a second Ctrl-C, say)
+        run.interrupt()
+    interrupted = run.interrupted
     s = summary(run, interrupted)
     (out / "summary.json").write_text(json.dumps(s, indent=1, ensure_ascii=False) + "\n")
     print_summary(s, out)
     if interrupted:
-        return 130
+        return 143 if _TERMINATED.is_set() else 130
     return LOST_STATUS if s["lost_results"] or s["orchestrator_errors"] else 0
 
 
+_TERMINATED = threading.Event()
+
+
 def _sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM ends the run as Ctrl-C does (answers kept, summary written), status 143."""
+    _TERMINATED.set()
     raise KeyboardInterrupt
 
 
