@@ -163,13 +163,14 @@ class Run:
                     while (index - min(self.progress.values()) >= WINDOW
                            and not self.stop.is_set()):
                         self.cond.wait(0.5)
+                mod: generate.Module | None = None
                 try:
-                    mod: generate.Module | None = generate.module(self.tool, self.args.seed,
-                                                                  index)
-                except generate.SmithError:
-                    mod = None
-                if mod is not None:
+                    mod = generate.module(self.tool, self.args.seed, index)
                     self.pending(index).write_bytes(mod.wasm)
+                except Exception as exc:  # smith failed or hung: this index makes no module
+                    print(f"module {index}: not generated ({type(exc).__name__}: {exc})",
+                          file=sys.stderr)
+                    mod = None
                 with self.cond:
                     self.modules.append(mod)
                     self.cond.notify_all()
@@ -221,31 +222,42 @@ class Run:
             t.start()
         waiting: dict[int, dict[str, dict[str, Any]]] = collections.defaultdict(dict)
         started = time.monotonic()
-        with open(self.out / "answers.jsonl", "a") as answers, \
-                open(self.out / "findings.jsonl", "a") as findings:
+        with open(self.out / "answers.jsonl", "a", encoding="utf-8") as answers, \
+                open(self.out / "findings.jsonl", "a", encoding="utf-8") as findings:
             while any(t.is_alive() for t in threads) or not self.results.empty():
                 try:
-                    index, runtime, answer = self.results.get(timeout=0.5)
-                except queue.Empty:
-                    continue
+                    self._take(answers, findings, waiting, started)
                 except KeyboardInterrupt:  # the answers already in the queue are still kept
                     self.interrupt()
-                    continue
-                answers.write(json.dumps({"module": index, "runtime": runtime, **answer},
-                                         ensure_ascii=False) + "\n")
-                answers.flush()
-                self.tally.answered += 1
-                self.tally.statuses[runtime][str(answer.get("status"))] += 1
-                if answer.get("status") == "error":
-                    self.tally.orchestrator_errors += 1
-                waiting[index][runtime] = answer
-                if set(waiting[index]) >= {r for r in self.order if self.takes(r, index)}:
-                    self.conclude(index, waiting.pop(index), findings)
-                    done = self.tally.compared
-                    if done % 100 == 0:
-                        rate = done / max(time.monotonic() - started, 1e-9)
-                        print(f"{done} modules compared, {self.tally.disagreements} "
-                              f"disagreements ({rate:.1f} modules/s)", file=sys.stderr)
+
+    def _take(self, answers: Any, findings: Any, waiting: dict[int, dict[str, dict[str, Any]]],
+              started: float) -> None:
+        """Write the next answer to disk; compare its module once all its answers are in."""
+        try:
+            index, runtime, answer = self.results.get(timeout=0.5)
+        except queue.Empty:
+            return
+        answers.write(json.dumps({"module": index, "runtime": runtime, **answer},
+                                 ensure_ascii=False) + "\n")
+        answers.flush()
+        self.tally.answered += 1
+        self.tally.statuses[runtime][str(answer.get("status"))] += 1
+        if answer.get("status") == "error":
+            self.tally.orchestrator_errors += 1
+        waiting[index][runtime] = answer
+        if set(waiting[index]) < {r for r in self.order if self.takes(r, index)}:
+            return
+        try:
+            self.conclude(index, waiting.pop(index), findings)
+        except Exception:  # the answers are on disk; only this comparison is lost
+            self.tally.orchestrator_errors += 1
+            traceback.print_exc()
+            return
+        done = self.tally.compared
+        if done % 100 == 0:
+            rate = done / max(time.monotonic() - started, 1e-9)
+            print(f"{done} modules compared, {self.tally.disagreements} disagreements "
+                  f"({rate:.1f} modules/s)", file=sys.stderr)
 
     def interrupt(self) -> None:
         """Ctrl-C or SIGTERM: no new module or answer; the workers are ended by their ids."""
@@ -267,7 +279,8 @@ class Run:
         shutil.move(pending, kept)
         mod = self.modules[index]
         calls = mod.plan() if mod is not None else []
-        kept.with_suffix(".calls.json").write_text(json.dumps(calls, ensure_ascii=False) + "\n")
+        kept.with_suffix(".calls.json").write_text(json.dumps(calls, ensure_ascii=False) + "\n",
+                                                  encoding="utf-8")
         kinds = {r: f"{r} {words}" for r, words in verdict.kinds.items()}
         self.tally.kinds.update(kinds.values())
         findings.write(json.dumps({
@@ -327,7 +340,7 @@ def replay(args: argparse.Namespace) -> int:
     sidecar = path.with_suffix(".calls.json")
     wasm = path.read_bytes()
     if sidecar.is_file():
-        calls = json.loads(sidecar.read_text())
+        calls = json.loads(sidecar.read_text(encoding="utf-8"))
     else:
         calls = generate.Module(0, wasm, generate.plan_calls(wasm, args.seed or 0, 0)).plan()
     python, skipped = assign(select_runtimes(args.runtime), args.python)
@@ -341,7 +354,7 @@ def replay(args: argparse.Namespace) -> int:
                 answers[runtime] = worker.ask(path, calls)
             finally:
                 worker.shutdown()
-            print(f"{runtime}: {json.dumps(answers[runtime], ensure_ascii=False)}")
+            print(f"{runtime}: {json.dumps(answers[runtime])}")
     verdict = compare(answers, list(python))
     if verdict.disagrees:
         for runtime, words in verdict.kinds.items():
@@ -379,7 +392,8 @@ def fuzz(args: argparse.Namespace) -> int:
         run.interrupt()
     interrupted = run.interrupted
     s = summary(run, interrupted)
-    (out / "summary.json").write_text(json.dumps(s, indent=1, ensure_ascii=False) + "\n")
+    (out / "summary.json").write_text(json.dumps(s, indent=1, ensure_ascii=False) + "\n",
+                                      encoding="utf-8")
     print_summary(s, out)
     if interrupted:
         return 143 if _TERMINATED.is_set() else 130

@@ -29,12 +29,12 @@ def fuzz_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def test_every_module_has_an_answer_from_every_runtime_that_takes_it(fuzz_run: Any) -> None:
     out, proc = fuzz_run
-    summary = json.loads((out / "summary.json").read_text())
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     answers = _lines(out / "answers.jsonl")
     every = {r: summary["sample_every"].get(r, 1) for r in summary["runtimes"]}
     expected = {(i, r) for i in range(MODULES) for r in summary["runtimes"] if i % every[r] == 0}
@@ -50,7 +50,7 @@ def test_every_module_has_an_answer_from_every_runtime_that_takes_it(fuzz_run: A
 def test_findings_are_well_formed_and_their_modules_kept(fuzz_run: Any) -> None:
     out, _ = fuzz_run
     findings = _lines(out / "findings.jsonl")
-    summary = json.loads((out / "summary.json").read_text())
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert findings and len(findings) == summary["disagreements"]
     for f in findings:
         assert f["seed"] == SEED and 0 <= f["module"] < MODULES
@@ -58,14 +58,15 @@ def test_findings_are_well_formed_and_their_modules_kept(fuzz_run: Any) -> None:
         assert f["majority"] and set(f["majority"]) <= set(f["answers"])
         kept = out / f["file"]
         assert kept.read_bytes()[:4] == b"\0asm"
-        assert isinstance(json.loads(kept.with_suffix(".calls.json").read_text()), list)
+        calls = json.loads(kept.with_suffix(".calls.json").read_text(encoding="utf-8"))
+        assert isinstance(calls, list)
     kinds = [k for f in findings for k in f["kinds"]]
     assert sum(summary["disagreements_by_kind"].values()) == len(kinds)
 
 
 def test_a_kept_module_replays_on_every_runtime(fuzz_run: Any) -> None:
     out, _ = fuzz_run
-    summary = json.loads((out / "summary.json").read_text())
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     first = _lines(out / "findings.jsonl")[0]
     proc = run_cli("scenarios.fuzz", "--replay", str(out / first["file"]), timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -11,7 +11,7 @@ import pytest
 
 from runtimes.conformance import available_runtime, wat
 from runtimes.wasm_binary import summarize
-from scenarios.fuzz import generate, worker
+from scenarios.fuzz import cli, generate, worker
 from scenarios.fuzz.compare import compare
 from scenarios.fuzz.pool import Worker
 from tests.runs import FAKES
@@ -156,3 +156,13 @@ def test_a_runtime_that_cannot_start_answers_unavailable(tmp_path: Path) -> None
     answer = w.ask(tmp_path / "x.wasm", [])
     assert answer["status"] == "unavailable"
     assert "no-such-python" in answer["message"]
+
+
+def test_all_means_the_runtimes_that_load_wasm_bytes() -> None:
+    chosen = cli.select_runtimes("all")
+    assert {"wasmtime", "pywasm3", "wasm2c"} <= set(chosen)
+    assert not {"native", "native-fastcall", "python"} & set(chosen)
+    with pytest.raises(cli.UsageError, match="only its own guests"):
+        cli.select_runtimes("wasmtime,native")
+    with pytest.raises(cli.UsageError, match="did you mean 'wasmtime'"):
+        cli.select_runtimes("wasmtim")
