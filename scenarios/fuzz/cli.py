@@ -130,6 +130,8 @@ class Run:
         self.order = list(python)
         self.every = {r: 1 if args.every_module else max(1, runtimes.get(r).fuzz_every)
                       for r in self.order}
+        if min(self.every.values()) > 1:  # a sample is a share of the others' modules
+            self.every = dict.fromkeys(self.order, 1)
         self.modules: list[generate.Module | None] = []  # None: smith made nothing
         self.generated_all = False
         self.progress = dict.fromkeys(self.order, 0)  # next module index per runtime

@@ -166,3 +166,21 @@ def test_all_means_the_runtimes_that_load_wasm_bytes() -> None:
         cli.select_runtimes("wasmtime,native")
     with pytest.raises(cli.UsageError, match="did you mean 'wasmtime'"):
         cli.select_runtimes("wasmtim")
+
+
+def test_a_worker_is_recycled_after_its_quota_without_losing_an_answer(tmp_path: Path) -> None:
+    available_runtime("wasmtime")
+    add = tmp_path / "add.wasm"
+    add.write_bytes(wat(ADD_WAT))
+    call = {"export": "add", "params": ["i32", "i32"], "results": ["i32"], "args": [2, 3]}
+    w = Worker("wasmtime", sys.executable, tmp_path / "w.log", timeout=60, recycle=1)
+    try:
+        first = w.ask(add, [call])
+        pid = w.proc.pid if w.proc else None
+        second = w.ask(add, [call])
+        assert first == second == {"status": "ok", "calls": [{"outcome": "values",
+                                                              "values": [5]}]}
+        assert w.proc is not None and w.proc.pid != pid  # a fresh process answered
+        assert w.restarts == 0  # a planned end is not a restart
+    finally:
+        w.shutdown()
