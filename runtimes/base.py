@@ -365,6 +365,10 @@ class Runtime(ABC):
     max_payload_bytes: ClassVar[int | None] = None
     payload_limit_reason: ClassVar[str] = ""
     role: ClassVar[Role | None] = None
+    # A differential fuzz run (``scenarios.fuzz``) gives this runtime every Nth module only:
+    # for a runtime whose per-module compile costs far more than the others' (wasm2c runs gcc),
+    # so that a run's length is not that one compiler's. The sample is declared in the summary.
+    fuzz_every: ClassVar[int] = 1
 
     _availability: ClassVar[Availability | None] = None
 

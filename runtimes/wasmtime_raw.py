@@ -147,7 +147,9 @@ class RawInstance(WasmtimeInstance):
                                        stores="\n".join(stores) or "        pass",
                                        result=result)
         namespace: dict[str, Any] = {}
-        exec(compile(source, f"<wasmtime-raw {name}>", "exec"), namespace)
+        # repr: an export name may hold a NUL, which a code object's filename may not (found by
+        # scenarios.fuzz: the call raised ValueError where wasmtime returned)
+        exec(compile(source, f"<wasmtime-raw {name!r}>", "exec"), namespace)
         trap = c_void_p()
         call = namespace["make"](self._api.call, self._context_ref, byref(func._func), byref(buf),
                                  nslots, byref(trap), trap, self._failure(trap),

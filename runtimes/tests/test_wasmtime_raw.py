@@ -88,3 +88,9 @@ def test_memory_never_moves_so_the_view_cannot_go_stale(
     mem._base = base + 4096  # pretend it had moved: the refresh must refuse, not go on
     with pytest.raises(RuntimeError, match="moved a linear memory"):
         mem.size()
+
+
+def test_any_export_name_can_be_called(runtime: wasmtime_raw.WasmtimeRaw) -> None:
+    """Export names are any UTF-8, NUL included (the fuzzer's smith modules have them)."""
+    inst = runtime.load(wat('(module (func (export "a\\00b") (result i32) i32.const 7))'))
+    assert inst.export("a\0b")() == 7
