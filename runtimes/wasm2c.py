@@ -114,7 +114,8 @@ class Wasm2cInstance(Instance):
         if entry is None:
             params, results = self._module.summary.signatures.get(name, ((), ()))
             raise NotSupported(f"export {name} {signature(params, results)} has no glue "
-                               "(a function returning several values)")
+                               "(a function returning several values, or a name holding a "
+                               "line feed, which breaks wasm2c's header comment)")
         return self._native._export(entry[0])
 
     def memory(self, name: str = "memory") -> Memory:

@@ -109,6 +109,14 @@ def test_guests_are_built_once_into_the_default_cache(runtime: Wasm2c, tmp_path:
     assert runtime.compile(guest.get("compute").wasm).path == module.path
 
 
+def test_exports_named_with_control_characters_are_callable(runtime: Wasm2c) -> None:
+    """A carriage return in an export's name (a smith module had one) is read from wasm2c's
+    header as written, not translated into a line break."""
+    inst = runtime.load(wat('(module (func (export "\\0d") (result i32) i32.const 7)'
+                            ' (func (export "") (result i32) i32.const 8))'))
+    assert (inst.export("\r")(), inst.export("")()) == (7, 8)
+
+
 def test_a_compile_error_is_one_clear_line(runtime: Wasm2c) -> None:
     # A valid header and sections, but a function body that does not validate.
     bad = wat('(module (func (export "f") (result i32) i32.const 1))')
