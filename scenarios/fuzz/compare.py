@@ -4,9 +4,10 @@ Answers are compared on what the specification fixes: whether compiling and inst
 succeeded, and per call the values returned (bit-exact, any NaN as "nan") or that it trapped
 (the trap's message is kept for reading but is each runtime's own wording). A call a runtime
 declares unsupported (``NotSupported``: a shape its glue lacks) is left out of the comparison,
-as is a runtime whose worker could not start at all. The majority answer is the reference
-(ties go to the group with the runtime listed first); every runtime that answers otherwise
-is one finding, classified by the first thing that differs.
+with every call after it (they ran on a state that call did not change), as is a runtime whose
+worker could not start at all. The majority answer is the reference (ties go to the group with
+the runtime listed first); every runtime that answers otherwise is one finding, classified by
+the first thing that differs.
 """
 
 from __future__ import annotations
@@ -41,9 +42,12 @@ def _key(answer: dict[str, Any], skip: frozenset[int]) -> tuple[Any, ...]:
 
 
 def _unsupported_calls(answers: dict[str, dict[str, Any]]) -> frozenset[int]:
-    return frozenset(i for a in answers.values() if a.get("status") == "ok"
-                     for i, c in enumerate(a.get("calls", []))
-                     if c.get("outcome") == "unsupported")
+    """The calls left out: from the first one any runtime declared unsupported on, since a
+    call not made leaves state (globals, memory, smith's fuel counter) the later calls see."""
+    ok = [a.get("calls", []) for a in answers.values() if a.get("status") == "ok"]
+    first = min((i for calls in ok for i, c in enumerate(calls)
+                 if c.get("outcome") == "unsupported"), default=None)
+    return frozenset() if first is None else frozenset(range(first, max(map(len, ok))))
 
 
 _VERBS = {"values": ("returns", "return"), "trap": ("traps", "trap")}

@@ -113,6 +113,11 @@ def test_agreement_ties_and_unsupported_calls() -> None:
     glue = {"status": "ok", "calls": [{"outcome": "unsupported"}, {"outcome": "values",
                                                                     "values": [2]}]}
     assert not compare({"a": _ok(1, 2), "b": glue}, ["a", "b"]).disagrees
+    # module 400 of seed 1: the call not made left fuel the next call used; not a finding
+    assert not compare({"a": _ok(1, 2), "b": _ok(1, 2), "c": glue}, ["a", "b", "c"]).disagrees
+    assert compare({"a": _ok(1, 2), "c": {**glue, "calls": [{"outcome": "values", "values": [3]},
+                                                          *glue["calls"]]}},
+                   ["a", "c"]).kinds == {"c": "returns different values"}
 
 
 def test_a_hanging_guest_times_out_and_the_next_module_is_answered(tmp_path: Path) -> None:
