@@ -56,8 +56,13 @@ def _answer(instance: Any) -> None:
         raise SystemExit(f"wrong answer: add_numbers{ADD[:2]} gave {got!r}, expected {ADD[2]}")
 
 
-def _memory_bytes(instance: Any) -> int | None:
-    """The instance's linear memory size, or None where it has none of its own."""
+def _memory_bytes(instance: Any, runtime: Any) -> int | None:
+    """The instance's linear memory size, or None where it has none of its own (a native
+    library's "memory" is the process's address space)."""
+    from runtimes.base import Capability
+
+    if Capability.ISOLATED_MEMORY not in runtime.capabilities:
+        return None
     try:
         return int(instance.memory().size())
     except Exception:
@@ -117,7 +122,7 @@ def instances(spec: dict[str, Any]) -> dict[str, Any]:
     # The fit leaves out N = 0: what the first instance makes once (a store's pools, code
     # published for execution) is its intercept, not a cost per instance.
     return {"value": slope(points[1:]), "points": points, "stopped": stopped,
-            "linear_memory": _memory_bytes(live[0]) if live else None}
+            "linear_memory": _memory_bytes(live[0], rt) if live else None}
 
 
 def drop(spec: dict[str, Any]) -> dict[str, Any]:
@@ -170,7 +175,7 @@ def leak(spec: dict[str, Any]) -> dict[str, Any]:
     else:
         def call() -> int:
             return int(allocate(size))
-    mem0 = _memory_bytes(inst) or 0
+    mem0 = _memory_bytes(inst, rt) or 0
     base = rss()
     curve = [(0, mem0, 0)]
     calls, ending = 0, ""
@@ -187,7 +192,7 @@ def leak(spec: dict[str, Any]) -> dict[str, Any]:
             break
         calls += 1
         if calls % spec["every"] == 0:
-            mem = _memory_bytes(inst) or 0
+            mem = _memory_bytes(inst, rt) or 0
             curve.append((calls, mem, rss() - base))
             if mem >= spec["memory_cap"]:
                 ending = f"cap: linear memory reached {mem} B"
@@ -195,7 +200,7 @@ def leak(spec: dict[str, Any]) -> dict[str, Any]:
                 ending = f"cap: {calls} calls"
             elif time.monotonic() - start > spec["seconds"]:
                 ending = f"cap: {spec['seconds']} s of calls"
-    mem = _memory_bytes(inst) or 0
+    mem = _memory_bytes(inst, rt) or 0
     if curve[-1][0] != calls:
         curve.append((calls, mem, rss() - base))
     return {"value": (mem - mem0) / calls if calls else 0.0, "curve": curve, "calls": calls,
