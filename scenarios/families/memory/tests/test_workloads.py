@@ -3,6 +3,7 @@ first, bytes kept above zero for pyperf; the quick profile runs the per-instance
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -75,10 +76,33 @@ def test_a_runtime_that_keeps_instances_drops_fewer(fake: FakeProbe, tmp_path: P
     assert not keeps.frees_instances and keeps.keeps_instances_reason
     assert runtimes.get("wasmtime").frees_instances
 
-    class Keeping:
-        name = "keeping"
-        frees_instances = False
-        keeps_instances_reason = "no finalizer"
-
     spec = workloads._drop(Session(Keeping(), tmp_path))  # type: ignore[arg-type]
     assert spec["count"] == workloads.DROP_COUNT_KEEPING
+
+
+def test_a_reading_process_killed_by_the_kernel_is_recorded_not_fatal(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An OOM kill of the reading process is a validation error naming the signal: the
+    harness records the benchmark invalid and the run goes on."""
+    killed = subprocess.CompletedProcess([], -9, "", "")
+    monkeypatch.setattr(workloads.subprocess, "run", lambda *a, **k: killed)
+    with pytest.raises(ValidationError, match="killed by signal 9"):
+        workloads.probe({"kind": "leak"})
+
+
+class Keeping:
+    """A runtime declaring that it never frees an instance (as pywasm3 does)."""
+
+    name = "keeping"
+    frees_instances = False
+    keeps_instances_reason = "no finalizer"
+
+
+def test_the_drop_says_why_a_runtime_keeps_its_instances(monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path: Path) -> None:
+    answer = {"value": 5.0, "instances": 100, "live": 10, "after": 10, "stopped": ""}
+    monkeypatch.setattr(workloads, "probe", lambda spec: answer)
+    work = workloads._drop_workload(Session(Keeping(), tmp_path))  # type: ignore[arg-type]
+    assert work.measure(1) == 5.0
+    assert work.facts["keeps_instances"] == "no finalizer"
+    assert work.facts["frees_instances"] is False and work.facts["after"] == 10
