@@ -369,6 +369,12 @@ class Runtime(ABC):
     # for a runtime whose per-module compile costs far more than the others' (wasm2c runs gcc),
     # so that a run's length is not that one compiler's. The sample is declared in the summary.
     fuzz_every: ClassVar[int] = 1
+    # Whether dropping the last reference to an instance returns its memory before the process
+    # ends. A runtime that keeps every instance (a binding type without a finalizer) declares
+    # False with the reason, so memory scenarios create fewer of them instead of growing a
+    # process until the kernel kills it, and reports say why its "after drop" figure is high.
+    frees_instances: ClassVar[bool] = True
+    keeps_instances_reason: ClassVar[str] = ""
 
     _availability: ClassVar[Availability | None] = None
 

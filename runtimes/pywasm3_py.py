@@ -99,6 +99,9 @@ class Pywasm3(Runtime):
     summary = "wasm3 interpreter via pywasm3's C extension (Function objects, get_memory views)"
     capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.ISOLATED_MEMORY,
                               Capability.HOST_IMPORTS})
+    frees_instances = False
+    keeps_instances_reason = ("pywasm3's Runtime type has no finalizer: a wasm3 runtime (one "
+                              "per instance) lives until the process ends")
 
     @classmethod
     def _check_availability(cls) -> Availability:

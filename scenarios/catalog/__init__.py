@@ -181,6 +181,10 @@ class Benchmark:
     # For a sized module: whether each value compiles it (a cold path) or starts from something
     # compiled once per cell or process (a cache hit); only the plan's time estimate reads it.
     compiles_each_value: bool = True
+    # Seconds of untimed work the cell's first process does to validate it, for the plan's
+    # estimate only, where it is far from the generic guess (readings of fresh processes
+    # taken once per cell, say); 0: the plan's generic guess.
+    validation_s: float = 0.0
     # pyperf options for this benchmark alone (``processes``, ``values``, ...), over its
     # scenario's and its profile's, unless the user passes the option: a cold compile of
     # megabytes needs a few values, not as many as a call of a microsecond.

@@ -87,6 +87,7 @@ def estimate(benches: Sequence[catalog.Benchmark], scenario: catalog.Scenario,
         else:
             value, validation = s["min_time"], 2 * s["min_time"]
             recheck = validation / 2
+        validation = bench.validation_s or validation
         total += validation
         for i in range(int(s["processes"])):  # a worker validates before it times
             rounds[i] = rounds.get(i, PROCESS_START_S) + recheck + (

@@ -57,3 +57,20 @@ def number(x: float) -> str:
     if x != 0 and abs(x) < 1e-3:
         return f"{x:.2e}"
     return f"{float(sig3(x)):,.0f}" if abs(x) >= 1000 else sig3(x)
+
+
+def size(n: float) -> str:
+    """An amount of memory, three significant digits: ``812 B``, ``15.1 KiB``, ``1.15 MiB``."""
+    if n is None or not math.isfinite(n):
+        return "—"
+    for shift, unit in ((30, "GiB"), (20, "MiB"), (10, "KiB")):
+        if abs(n) >= 1 << shift:
+            return f"{sig3(n / (1 << shift))} {unit}"
+    return f"{sig3(n)} B"
+
+
+def quantity(value: float, unit: str) -> str:
+    """A pyperf value in its unit: seconds as a duration, bytes as a size, else a number."""
+    if unit == "second":
+        return ns(value * 1e9)
+    return size(value) if unit == "byte" else number(value)

@@ -9,6 +9,11 @@ pyperf files hold the values of the benchmarks that were timed. ``load_run`` joi
   missing, not run);
 * ``Run.benchmarks``: the ``pyperf.Benchmark`` objects, so statistics come from pyperf itself.
 
+Benchmarks in another pyperf unit than seconds (the memory family's bytes) are kept apart, in
+``Run.quantities`` with their unit in ``Run.units``: they have cells (a status) but no rows in
+``values`` and no place in ``benchmarks``, so no table or plot of times can show bytes as
+seconds; the sections of their family read them.
+
 Anything that is not a run, or a file that is corrupted or belongs to something else, raises
 ``ReportError`` with a one-line reason.
 """
@@ -31,6 +36,7 @@ from scenarios.record.status import Status
 from scenarios.reporting import ReportError
 
 NS = 1e9
+UNITS = ("second", "byte", "integer")  # pyperf's units
 VALUE_COLUMNS = ("run", "key", "runtime", "interpreter", "runtime_version", "compiler", "binding",
                  "scenario", "benchmark", "payload_bytes", "process", "value_index", "value_s",
                  "ns")
@@ -56,6 +62,13 @@ class Run:
     scenarios: list[str]
     benchmark_order: list[str]
     missing: list[str]  # what an incomplete run lacks, one sentence each
+    # benchmarks measured in another unit than seconds (pyperf's ``byte``, ``integer``)
+    quantities: dict[tuple[str, str], pyperf.Benchmark] = field(default_factory=dict,
+                                                                 repr=False)
+    units: dict[str, str] = field(default_factory=dict)  # benchmark -> its unit, if not second
+
+    def unit(self, benchmark: str) -> str:
+        return self.units.get(benchmark, "second")
 
     @property
     def run_id(self) -> str:
@@ -114,9 +127,9 @@ def _load_suite(path: Path, entry: RuntimeEntry) -> dict[str, pyperf.Benchmark]:
                 raise ReportError(
                     f"{path} holds results of {name} {meta.get(name)!r}, but the manifest "
                     f"expects {getattr(entry, name)!r} (a file from another run?)")
-        if bench.get_unit() != "second":
+        if bench.get_unit() not in UNITS:
             raise ReportError(f"{path}: benchmark {bench.get_name()!r} is in "
-                              f"{bench.get_unit()}, not seconds")
+                              f"{bench.get_unit()}, not one of {', '.join(UNITS)}")
         out[bench.get_name()] = bench
     return out
 
@@ -128,6 +141,8 @@ def load_run(run_dir: Path) -> Run:
     value_rows: list[dict[str, Any]] = []
     cell_rows: dict[tuple[str, str], dict[str, Any]] = {}
     benchmarks: dict[tuple[str, str], pyperf.Benchmark] = {}
+    quantities: dict[tuple[str, str], pyperf.Benchmark] = {}
+    units: dict[str, str] = {}
     scenario_of: dict[str, str] = {}
     payload_of: dict[str, int] = {}
     missing: list[str] = []
@@ -152,10 +167,14 @@ def load_run(run_dir: Path) -> Run:
             sc_name = scenario_of.setdefault(name, str(meta.get("scenario", name.split("/")[0])))
             payload = int(meta.get("payload_bytes", 0))
             payload_of[name] = payload
-            benchmarks[(key, name)] = bench
             # timed but not (yet) in the manifest: the run was stopped between the two writes
             cell_rows.setdefault((key, name), {**base, "scenario": sc_name, "benchmark": name,
                                                "status": Status.OK, "detail": ""})
+            if bench.get_unit() != "second":
+                quantities[(key, name)] = bench
+                units[name] = bench.get_unit()
+                continue
+            benchmarks[(key, name)] = bench
             process = 0
             for run in bench.get_runs():
                 if not run.values:  # a calibration run: warm-ups only
@@ -176,7 +195,7 @@ def load_run(run_dir: Path) -> Run:
     never = [k for k in (str(p.key) for p in manifest.plan) if k not in keys]
     keys += never  # planned but never started (the run stopped first): shown as "not run"
     if not manifest.complete:
-        timed = {(key, scenario_of[name]) for key, name in benchmarks}
+        timed = {(key, scenario_of[name]) for key, name in [*benchmarks, *quantities]}
         missing = _what_is_missing(manifest, planned, timed, never)
         for key in keys:
             done = manifest.done(key)
@@ -205,7 +224,7 @@ def load_run(run_dir: Path) -> Run:
     cells["payload_bytes"] = cells["benchmark"].map(payload_of)
     values = pd.DataFrame(value_rows, columns=list(VALUE_COLUMNS))
     return Run(run_dir, manifest, values, cells[list(CELL_COLUMNS)], benchmarks, keys,
-               scenarios, names, missing)
+               scenarios, names, missing, quantities, units)
 
 
 def _what_is_missing(manifest: Manifest, planned: list[str],

@@ -178,7 +178,7 @@ def build(run: Run, baseline: str | None = None) -> Report:
 
 def geomeans(report: Report) -> pd.DataFrame:
     """Per runtime: geometric mean of its ratios to the baseline, over the benchmarks it has."""
-    total = len(report.benchmarks())
+    total = len([n for n in report.benchmarks() if report.run.unit(n) == "second"])
     rows = []
     for key in report.keys:
         mine = report.cells[(report.cells["key"] == key) & report.cells["ratio"].notna()]

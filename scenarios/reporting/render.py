@@ -175,6 +175,12 @@ def headline(report: Report) -> dict[str, Any]:
 
 def _headline_cell(report: Report, key: str, name: str | None, scenario: str) -> dict[str, Any]:
     cell = report.cell(key, name) if name else None
+    quantity = report.run.quantities.get((key, name or ""))
+    if cell is not None and cell["status"] == Status.OK and quantity is not None:
+        unit = report.run.unit(name or "")
+        return {"kind": "quantity", "median": fmt.quantity(quantity.median(), unit),
+                "n": f"{quantity.get_nvalue()} values", "note": f"in {unit}s, not a time: no "
+                "ratio (see its family's section)"}
     if cell is None or is_missing(cell.get("median_ns")):
         status, detail = report.why_no_number(key, name or "", scenario)
         return {"kind": "status", "status": status, "detail": detail}

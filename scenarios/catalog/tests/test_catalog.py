@@ -34,7 +34,7 @@ def test_scenario_order_does_not_depend_on_what_was_imported_first() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=hosts.PROJECT_ROOT).stdout.strip()
     assert out.split(",") == list(catalog.all_scenarios())
-    assert out.startswith("loop_overhead,no_op,") and out.endswith(",first_call,cache")
+    assert out.startswith("loop_overhead,no_op,") and out.endswith(",cache,memory,forgetful_host")
 
 
 def test_max_bytes_leaves_out_large_payloads() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
+
+import pytest
 
 from scenarios import catalog
 from scenarios.catalog import profiles
@@ -50,3 +53,15 @@ def test_a_resumed_run_starts_from_what_was_done() -> None:
     with progress.Bar(plan, done=[("rt", "cpython-x", "reverse_string")], out=out) as bar:
         bar.finish("rt", "cpython-x", "no_op", "line")
     assert f"(3/{plan.benchmarks} benchmarks" in out.getvalue()
+
+
+def test_a_benchmark_declaring_its_validation_time_is_estimated_with_it() -> None:
+    """The memory readings (fresh processes, once per cell) cost what the benchmark says."""
+    memory = catalog.get("memory")
+    quick = profiles.get("quick")
+    (bench,) = memory.benchmarks(headline_only=True)
+    assert bench.validation_s > 0
+    plain = dataclasses.replace(bench, validation_s=0.0)
+    with_it = progress.estimate([bench], memory, quick, [])
+    assert with_it - progress.estimate([plain], memory, quick, []) == pytest.approx(
+        bench.validation_s - progress.ONE_OPERATION_S)

@@ -99,3 +99,10 @@ def test_other_formats() -> None:
         "16 B", "1 KiB", "40,000 B", "1 MiB"]
     assert (fmt.ratio(1.234), fmt.interval(0.95, 1.1)) == ("×1.23", "[0.950, 1.10]")
     assert (fmt.number(12345.6), fmt.number(2e-5)) == ("12,300", "2.00e-05")
+
+
+@pytest.mark.parametrize(("value", "unit", "text"), [
+    (812, "byte", "812 B"), (14540, "byte", "14.2 KiB"), (1.2e6, "byte", "1.14 MiB"),
+    (3 << 30, "byte", "3.00 GiB"), (2.5e-6, "second", "2.50 µs"), (1234, "integer", "1,230")])
+def test_a_value_is_written_in_its_unit(value: float, unit: str, text: str) -> None:
+    assert fmt.quantity(value, unit) == text
