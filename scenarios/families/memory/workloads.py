@@ -55,7 +55,7 @@ PROBE_TIMEOUT_S = 300
 # the runtime imported, the guest compiled, a few instances; several at a time): about 1.5 s
 # on an idle 2-core machine. A forgetful host's loop runs up to its caps (30 s at most).
 PROBE_S = 1.5
-LEAK_S = 8.0
+LEAK_S = 3.0
 READINGS = 3  # fresh processes per benchmark and cell, read once into the cell's shared folder
 UNIT = {"unit": "byte"}
 # Each value is one fresh process's reading (``READINGS`` of them, read by the cell's first
@@ -160,7 +160,7 @@ def _memory_benchmarks() -> list[Benchmark]:
         *(Benchmark(f"memory/per_instance/{counts[-1]}", "memory",
                     measured(f"per_instance-{counts[-1]}", _instances(counts), _fit,
                              READINGS if counts == QUICK_COUNTS else 1),
-                    validation_s=PROBE_S * (1 if counts == QUICK_COUNTS else READINGS * 3),
+                    validation_s=PROBE_S * (1 if counts == QUICK_COUNTS else READINGS),
                     guest=GUEST, inner_loops=1, metadata={**UNIT, "instance_counts": ",".join(
                         map(str, counts))})
           for counts in (QUICK_COUNTS, FULL_COUNTS)),

@@ -57,6 +57,15 @@ def test_a_call_budget_ends_the_loop() -> None:
     assert out["calls"] == 16
 
 
+def test_the_time_cap_is_checked_on_every_call() -> None:
+    """A slow runtime's call (pywasm copies 64 KiB for seconds) must not run ``every`` calls
+    past the cap: a cap of 0 s stops after the first call, between two curve points."""
+    out = probe.leak({"runtime": "python", "guest": EXCHANGE, "path": "returned", "size": 16,
+                      "memory_cap": 1 << 30, "calls": 1000, "seconds": 0, "every": 64})
+    assert (out["calls"], out["ending"]) == (1, "cap: 0 s of calls")
+    assert out["curve"][-1][0] == 1
+
+
 def test_drop_reports_live_and_after() -> None:
     out = probe.drop({"runtime": "python", "guest": ARTICLE, "count": 5, "rss_cap": 1 << 30})
     assert out["instances"] == 5
