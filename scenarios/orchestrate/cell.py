@@ -83,6 +83,7 @@ class CellSpec:
     pyperf_args: tuple[str, ...]
     extra_args: tuple[str, ...] = ()  # e.g. --guest NAME=PATH, --declared JSON
     profile: str = "quick"
+    measure: str = "time"  # or "instructions"
 
 
 def _read(path: Path) -> str:
@@ -215,6 +216,8 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path,
                *spec.pyperf_args, *spec.extra_args]
         if spec.max_bytes is not None:
             cmd += ["--max-bytes", str(spec.max_bytes)]
+        if spec.measure != "time":
+            cmd += ["--measure", spec.measure]
         if len(remaining) < len(names):
             cmd += ["--benchmarks", ",".join(remaining)]
         before = len(names) - len(remaining)
