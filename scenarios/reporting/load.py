@@ -31,6 +31,16 @@ from scenarios.record.status import Status
 from scenarios.reporting import ReportError
 
 NS = 1e9
+# pyperf's unit of each measure (scenarios.run --measure). A count run's values (instructions
+# per operation) are loaded divided by NS: every figure the report derives "in ns" is then the
+# count itself, and fmt.measuring("instructions") writes it as one.
+UNITS = {"time": "second", "instructions": "integer"}
+
+
+def as_seconds_scale(bench: pyperf.Benchmark) -> pyperf.Benchmark:
+    """A count benchmark with its values divided by NS (see UNITS)."""
+    return pyperf.Benchmark([run._replace(values=[v / NS for v in run.values])
+                             for run in bench.get_runs()])
 VALUE_COLUMNS = ("run", "key", "runtime", "interpreter", "runtime_version", "compiler", "binding",
                  "scenario", "benchmark", "payload_bytes", "process", "value_index", "value_s",
                  "ns")
@@ -100,7 +110,8 @@ def read_manifest(run_dir: Path) -> Manifest:
         raise ReportError(str(exc)) from None
 
 
-def _load_suite(path: Path, entry: RuntimeEntry) -> dict[str, pyperf.Benchmark]:
+def _load_suite(path: Path, entry: RuntimeEntry, entry_measure: str = "time"
+                ) -> dict[str, pyperf.Benchmark]:
     try:
         suite = pyperf.BenchmarkSuite.load(str(path))
     except Exception as exc:  # pyperf raises JSONDecodeError, KeyError, ValueError, TypeError
@@ -114,10 +125,12 @@ def _load_suite(path: Path, entry: RuntimeEntry) -> dict[str, pyperf.Benchmark]:
                 raise ReportError(
                     f"{path} holds results of {name} {meta.get(name)!r}, but the manifest "
                     f"expects {getattr(entry, name)!r} (a file from another run?)")
-        if bench.get_unit() != "second":
+        want = UNITS[entry_measure]
+        if bench.get_unit() != want or meta.get("measure", "time") != entry_measure:
             raise ReportError(f"{path}: benchmark {bench.get_name()!r} is in "
-                              f"{bench.get_unit()}, not seconds")
-        out[bench.get_name()] = bench
+                              f"{bench.get_unit()}, not {want} as the run's measure "
+                              f"({entry_measure}) says")
+        out[bench.get_name()] = bench if entry_measure == "time" else as_seconds_scale(bench)
     return out
 
 
@@ -125,6 +138,7 @@ def load_run(run_dir: Path) -> Run:
     """Load ``run_dir``; raise ``ReportError`` if it is not a run or a file is corrupted."""
     manifest = read_manifest(run_dir)
     run_id = manifest.run_id or run_dir.name
+    measure = manifest.options.measure
     value_rows: list[dict[str, Any]] = []
     cell_rows: dict[tuple[str, str], dict[str, Any]] = {}
     benchmarks: dict[tuple[str, str], pyperf.Benchmark] = {}
@@ -135,7 +149,7 @@ def load_run(run_dir: Path) -> Run:
     for key, entry in manifest.runtimes.items():
         base = {"key": key, "runtime": entry.runtime, "interpreter": entry.interpreter}
         path = run_dir / Path(entry.file).name
-        suite = _load_suite(path, entry) if path.is_file() else {}
+        suite = _load_suite(path, entry, measure) if path.is_file() else {}
         for sc_name, sc in entry.scenarios.items():
             if not sc.benchmarks and sc.status != Status.OK:  # the scenario did not run at all
                 cell_rows[(key, sc_name)] = {**base, "scenario": sc_name, "benchmark": None,
