@@ -47,12 +47,17 @@ PYPERF_OPTIONS = {"processes": ("-p", "--processes"), "values": ("-n", "--values
                   "min_time": ("--min-time",)}
 MEASURES = ("time", "instructions")
 # --measure instructions: operations per counted region (N; the second region runs 2N),
-# unless one loop takes longer than INSTR_MIN_TIME natively (then fewer, a power of 2), and
-# processes per benchmark unless -p says otherwise.
+# fewer for payloads over INSTR_PAYLOAD (in proportion), and fewer still (a power of 2) only
+# when that many would take longer than INSTR_MAX_TIME natively: N must not depend on the
+# machine's speed, or two runs count different N (a count is not quite linear in N: periodic
+# work, an allocator's new arena, is spread over more or fewer operations). Processes per
+# benchmark unless -p says otherwise; time limits are --call-timeout's x INSTR_SLOWDOWN.
 INSTR_OPS = 1000
-INSTR_MIN_TIME = 0.05
+INSTR_PAYLOAD = 1024
+INSTR_MAX_TIME = 1.0
 INSTR_PROCESSES = 3
 INSTR_HASH_SEED = "0"
+INSTR_SLOWDOWN = 5
 
 
 @contextlib.contextmanager
@@ -295,7 +300,7 @@ def _run_workers(runner: pyperf.Runner, args: Any, benches: list[Benchmark],
                 env["PYTHONHASHSEED"] = INSTR_HASH_SEED
             proc = subprocess.Popen(cmd, env=env)
             try:
-                rc = proc.wait(timeout=args.timeout)
+                rc = proc.wait(timeout=args.timeout * (INSTR_SLOWDOWN if prefix else 1))
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
@@ -356,11 +361,21 @@ def _measure_all(runner: pyperf.Runner, args: Any, scenario: str, benches: list[
 
 
 def instructions_loops(bench: Benchmark) -> int:
-    """The most loops an instruction count runs: a power of 2 reaching ``INSTR_OPS``."""
+    """The loops an instruction count runs: a power of 2 reaching ``INSTR_OPS`` operations
+    (in proportion fewer for a payload over ``INSTR_PAYLOAD``)."""
     per_loop = bench.inner_loops * bench.ops_per_statement
+    target = INSTR_OPS * INSTR_PAYLOAD // max(INSTR_PAYLOAD, bench.payload_bytes)
     loops = 1
-    while loops * per_loop < INSTR_OPS:
+    while loops * per_loop < target:
         loops *= 2
+    return loops
+
+
+def _instr_loops(timed: Callable[[int], float], bench: Benchmark) -> int:
+    """``instructions_loops(bench)``, halved while that many take over INSTR_MAX_TIME."""
+    loops = instructions_loops(bench)
+    while loops > 1 and timed(loops) > INSTR_MAX_TIME:
+        loops //= 2
     return loops
 
 
@@ -388,7 +403,7 @@ def _count_all(runner: pyperf.Runner, args: Any, scenario: str, benches: list[Be
         try:
             with watchdog(args.call_timeout, watchdog_path):
                 _, timed, recheck = check(runtime, bench, session, plain_only=True)
-            with watchdog(args.call_timeout, watchdog_path):
+            with watchdog(args.call_timeout * INSTR_SLOWDOWN, watchdog_path):
                 timed(loops)  # warm-up: caches, lazy compilation, the allocator's pools
                 recheck()
             requests.instrument(True)
@@ -398,7 +413,7 @@ def _count_all(runner: pyperf.Runner, args: Any, scenario: str, benches: list[Be
             gc.disable()
             try:
                 for n in (loops, 2 * loops):
-                    with watchdog(args.call_timeout, watchdog_path):
+                    with watchdog(args.call_timeout * INSTR_SLOWDOWN, watchdog_path):
                         callgrind.count(requests, timed, n, f"{bench.name}:{n}")
             finally:
                 gc.enable()
@@ -541,8 +556,7 @@ def _main(runner: pyperf.Runner, args: Any, scenario: catalog.Scenario, runtime:
                 _, timed, _ = check(runtime, bench, session, facts,
                                     plain_only=args.measure == "instructions")
                 if args.measure == "instructions":
-                    own["loops"] = int(explicit.get("loops") or calibrate(
-                        timed, INSTR_MIN_TIME, instructions_loops(bench)))
+                    own["loops"] = int(explicit.get("loops") or _instr_loops(timed, bench))
                     own["processes"] = int(explicit.get("processes", INSTR_PROCESSES))
                 elif not (own.get("loops") or args.loops):
                     own["loops"] = calibrate(timed, own.get("min_time", args.min_time))

@@ -9,6 +9,7 @@ import pytest
 
 from scenarios.catalog import Benchmark, Session, Workload
 from scenarios.harness import bench, callgrind
+from scenarios.orchestrate import cell
 
 
 def _no_work(_session: Session) -> Workload:
@@ -40,6 +41,15 @@ def test_instructions_loops_reach_the_target_in_powers_of_two() -> None:
     assert bench.instructions_loops(one) == 128  # 1280 operations >= 1000
     many = Benchmark("b", "x", _no_work, inner_loops=1, ops_per_statement=4000)
     assert bench.instructions_loops(many) == 1
+    big = Benchmark("b", "x", _no_work, payload_bytes=16384, inner_loops=10)
+    assert bench.instructions_loops(big) == 8  # 62 operations for 16 KiB: 80
+    assert bench.INSTR_SLOWDOWN == cell.INSTR_SLOWDOWN
+
+
+def test_n_does_not_depend_on_the_machines_speed_unless_it_is_absurdly_slow() -> None:
+    one = Benchmark("b", "x", _no_work, inner_loops=10)
+    assert bench._instr_loops(lambda loops: loops * 1e-3, one) == 128  # 1280 ops in 0.13 s
+    assert bench._instr_loops(lambda loops: loops * 1e-2, one) == 64  # 1.28 s: halved
 
 
 def test_calibration_stops_at_its_limit() -> None:
