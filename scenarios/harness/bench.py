@@ -300,7 +300,8 @@ def _run_workers(runner: pyperf.Runner, args: Any, benches: list[Benchmark],
                 env["PYTHONHASHSEED"] = INSTR_HASH_SEED
             proc = subprocess.Popen(cmd, env=env)
             try:
-                rc = proc.wait(timeout=args.timeout * (INSTR_SLOWDOWN if prefix else 1))
+                rc = proc.wait(timeout=args.timeout * INSTR_SLOWDOWN if prefix and args.timeout
+                               else args.timeout)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
