@@ -6,6 +6,11 @@ worker processes, and says "not significant" where the interval contains 1. It e
 a slowdown is significant (interval above 1) and its ratio exceeds --threshold, else 0, so
 CI can gate on it. Benchmarks that lost their number (invalid, crashed, ...) or appear in one
 run only are listed too.
+
+Two runs of ``--measure instructions`` are compared on their counts instead: a count barely
+moves between processes or machines, so the verdict is the ratio against
+--instructions-threshold (default ×1.01) alone, a gate that holds on a noisy machine. A time
+run and a count run are not compared.
 """
 
 from __future__ import annotations
@@ -20,6 +25,11 @@ from scenarios.record.status import Status
 
 PROG = "python -m scenarios.compare"
 EXIT_SLOWER = 1
+INSTRUCTIONS_THRESHOLD = 1.01
+
+
+class MeasureMismatch(ValueError):
+    """One run timed, the other counted instructions: their figures do not compare."""
 
 
 @dataclass(frozen=True)
@@ -38,9 +48,16 @@ class Row:
         return self.kind == "regression"
 
 
-def compare(base: Any, new: Any, threshold: float) -> list[Row]:
+def compare(base: Any, new: Any, threshold: float,
+            instructions_threshold: float = INSTRUCTIONS_THRESHOLD) -> list[Row]:
     """Rows for every runtime x benchmark of either run (``base``/``new`` are loaded Runs)."""
     from scenarios.reporting import fmt, stats
+
+    measure = base.manifest.options.measure
+    if new.manifest.options.measure != measure:
+        raise MeasureMismatch(f"BASE measured {measure}, NEW {new.manifest.options.measure}: "
+                         "compare time with time and instructions with instructions")
+    counts = measure == "instructions"
 
     def cells(run: Any) -> dict[tuple[str, str], dict[str, Any]]:
         df = run.cells[run.cells["benchmark"].notna()]
@@ -63,7 +80,9 @@ def compare(base: Any, new: Any, threshold: float) -> list[Row]:
                             f"no comparison: {a['status']} -> {b['status']}{why}"))
             continue
         r = stats.ratio_ci(stats.process_matrix(b_bench), stats.process_matrix(a_bench))
-        if not r.has_interval:
+        if counts:
+            verdict, kind = count_verdict(r.value, instructions_threshold)
+        elif not r.has_interval:
             verdict, kind = "no interval (fewer than 2 processes)", "none"
         elif not r.significant:
             verdict, kind = "not significant", "same"
@@ -73,17 +92,30 @@ def compare(base: Any, new: Any, threshold: float) -> list[Row]:
             verdict, kind = f"SLOWER (beyond ×{threshold:g})", "regression"
         else:
             verdict, kind = "slower", "slower"
-        rows.append(Row(key, name, fmt.ns(a_bench.median() * 1e9),
-                        fmt.ns(b_bench.median() * 1e9), fmt.ratio(r.value),
-                        fmt.interval(r.low, r.high), verdict, kind))
+        with fmt.measuring(measure):
+            rows.append(Row(key, name, fmt.ns(a_bench.median() * 1e9),
+                            fmt.ns(b_bench.median() * 1e9), fmt.ratio(r.value),
+                            fmt.interval(r.low, r.high), verdict, kind))
     return rows
+
+
+def count_verdict(ratio: float, threshold: float) -> tuple[str, str]:
+    """(verdict, kind) of a ratio of instruction counts: within ``threshold`` either way is
+    the same; beyond it, fewer or more instructions (more is a regression)."""
+    if ratio > threshold:
+        return f"MORE INSTRUCTIONS (beyond ×{threshold:g})", "regression"
+    if ratio < 1 / threshold:
+        return f"fewer instructions (beyond ×1/{threshold:g})", "faster"
+    return f"same (within ×{threshold:g})", "same"
 
 
 def _shown(cell: dict[str, Any], bench: Any) -> str:
     from scenarios.reporting import fmt
 
-    return fmt.ns(bench.median() * 1e9) if bench is not None and cell["status"] == Status.OK \
-        else cell["status"]
+    if bench is None or cell["status"] != Status.OK:
+        return str(cell["status"])
+    with fmt.measuring("instructions" if bench.get_unit() == "integer" else "time"):
+        return fmt.ns(bench.median() * 1e9)
 
 
 def notes(base: Any, new: Any) -> list[str]:
@@ -120,16 +152,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threshold", type=float, default=1.10,
                    help="exit 1 when a significant slowdown NEW/BASE exceeds this ratio "
                         "(default: 1.10)")
+    p.add_argument("--instructions-threshold", type=float, default=INSTRUCTIONS_THRESHOLD,
+                   help="for two --measure instructions runs: exit 1 when a count NEW/BASE "
+                        f"exceeds this ratio (default: {INSTRUCTIONS_THRESHOLD:g})")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     args = p.parse_args(argv)
-    if not args.threshold >= 1.0:
-        die(f"--threshold must be a ratio of at least 1 (got {args.threshold:g})", 2)
+    for name in ("threshold", "instructions_threshold"):
+        if not getattr(args, name) >= 1.0:
+            die(f"--{name.replace('_', '-')} must be a ratio of at least 1 "
+                f"(got {getattr(args, name):g})", 2)
     from scenarios.reporting import ReportError, load
 
     try:
         base, new = load.load_run(args.base), load.load_run(args.new)
-        rows = compare(base, new, args.threshold)
-    except ReportError as exc:
+        rows = compare(base, new, args.threshold, args.instructions_threshold)
+    except (ReportError, MeasureMismatch) as exc:
         if args.debug:
             raise
         die(str(exc), 2)
@@ -137,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         die(f"{type(exc).__name__}: {exc} (rerun with --debug for the traceback)", 1)
-    print(render(base, new, rows, args.threshold))
+    counts = base.manifest.options.measure == "instructions"
+    print(render(base, new, rows, args.instructions_threshold if counts else args.threshold))
     return EXIT_SLOWER if any(r.regression for r in rows) else 0
 
 
@@ -153,6 +191,11 @@ def render(base: Any, new: Any, rows: list[Row], threshold: float) -> str:
                            "verdict": r.verdict} for r in rows])
     lines += ["", table.to_string(index=False), ""]
     n = {k: sum(r.kind == k for r in rows) for k in ("same", "faster", "slower", "regression")}
+    if base.manifest.options.measure == "instructions":
+        lines.append(f"{len(rows)} benchmarks (instructions): {n['same']} within ×{threshold:g}, "
+                     f"{n['faster']} fewer, {n['regression']} more; "
+                     f"{len(rows) - sum(n.values())} without a comparison")
+        return "\n".join(lines)
     lines.append(f"{len(rows)} benchmarks: {n['same']} not significant, {n['faster']} faster, "
                  f"{n['slower'] + n['regression']} slower, of which {n['regression']} beyond "
                  f"×{threshold:g}; {len(rows) - sum(n.values())} without a comparison")

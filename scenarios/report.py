@@ -32,11 +32,13 @@ def generate(run_dir: Path, out: Path | None = None, baseline: str | None = None
 
     Raises ``scenarios.reporting.ReportError`` (one line) when the run cannot be reported.
     """
-    from scenarios.reporting import load, model, render  # pandas/matplotlib only from here on
+    # pandas/matplotlib only from here on
+    from scenarios.reporting import fmt, load, model, render
 
     run = load.load_run(run_dir)
-    report = model.build(run, baseline)
-    return render.write(report, out or default_out(run_dir), debug)
+    with fmt.measuring(run.manifest.options.measure):
+        report = model.build(run, baseline)
+        return render.write(report, out or default_out(run_dir), debug)
 
 
 def die(message: str, code: int) -> NoReturn:

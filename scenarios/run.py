@@ -127,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "e.g. 10K,1M,8M,50M (default: the profile's: " + "; ".join(
                             f"{p.name} {p.module_sizes}" for p in profiles.PROFILES.values())
                         + "); --max-bytes does not limit them")
+    p.add_argument("--measure", default="time", choices=("time", "instructions"),
+                   help="time: pyperf's seconds (default); instructions: valgrind callgrind's "
+                        "instructions per operation, which do not move with the machine's load "
+                        "(docs/how-a-number-is-obtained.md)")
     p.add_argument("--resume", type=Path, metavar="RUN_DIR",
                    help="finish a stopped run (its manifest supplies every other setting)")
     p.add_argument("--no-report", action="store_true",
@@ -333,7 +337,8 @@ def _new_run(args: argparse.Namespace) -> int:
         orchestrator={"python": sys.executable, "interpreter": found[0].label},
         pyperf_args=perf_args,
         options=Options(runtime_names, scenario_names, args.max_bytes, args.call_timeout,
-                        args.module_sizes or profile.module_sizes, profile.name),
+                        args.module_sizes or profile.module_sizes, profile.name,
+                        args.measure),
         profile={"name": profile.name, "summary": profile.summary,
                  "pyperf_defaults": dict(profile.pyperf)},
         # Settings a scenario declares for itself (Scenario.defaults), used where the user

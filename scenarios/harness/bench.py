@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import faulthandler
+import gc
 import json
 import os
 import shutil
@@ -33,6 +34,7 @@ from runtimes.base import NotSupported, Runtime, RuntimeUnavailable
 from scenarios import catalog
 from scenarios.catalog import Benchmark, Session, ValidationError, profiles
 from scenarios.catalog.declared import Declaration
+from scenarios.harness import callgrind
 from scenarios.harness.timing import compile_workload, refreshed
 from scenarios.record import exits
 from scenarios.record.events import EventLog, read_events
@@ -43,6 +45,19 @@ MAX_LOOPS = 2**32  # as pyperf's own calibration
 PYPERF_OPTIONS = {"processes": ("-p", "--processes"), "values": ("-n", "--values"),
                   "warmups": ("-w", "--warmups"), "loops": ("-l", "--loops"),
                   "min_time": ("--min-time",)}
+MEASURES = ("time", "instructions")
+# --measure instructions: operations per counted region (N; the second region runs 2N),
+# fewer for payloads over INSTR_PAYLOAD (in proportion), and fewer still (a power of 2) only
+# when that many would take longer than INSTR_MAX_TIME natively: N must not depend on the
+# machine's speed, or two runs count different N (a count is not quite linear in N: periodic
+# work, an allocator's new arena, is spread over more or fewer operations). Processes per
+# benchmark unless -p says otherwise; time limits are --call-timeout's x INSTR_SLOWDOWN.
+INSTR_OPS = 1000
+INSTR_PAYLOAD = 1024
+INSTR_MAX_TIME = 1.0
+INSTR_PROCESSES = 3
+INSTR_HASH_SEED = "0"
+INSTR_SLOWDOWN = 5
 
 
 @contextlib.contextmanager
@@ -60,17 +75,22 @@ def watchdog(seconds: float, path: str | None) -> Iterator[None]:
 
 
 def check(runtime: Runtime, bench: Benchmark, session: Session,
-          facts: dict[str, Any] | None = None
+          facts: dict[str, Any] | None = None, plain_only: bool = False
           ) -> tuple[Callable[[], Any], Callable[[int], float], Callable[[], None]]:
     """Prepare ``bench`` and validate it once; return ``(once, timed, recheck)``.
 
     Raises ``ValidationError`` with a one-line reason when the answer is wrong or the guest
     fails (the runtime's error is explained in the framework's terms), and ``NotSupported``
-    when the runtime cannot run this benchmark at all. What validation observed
+    when the runtime cannot run this benchmark at all, or when ``plain_only`` (instruction
+    counts) and the workload times only part of each statement (``before_each``, ``refresh``,
+    its own ``measure``): a count cannot leave the untimed part out. What validation observed
     (``Workload.facts``) is copied into ``facts``.
     """
     try:
         work = bench.prepare(session)
+        if plain_only and (work.measure or work.before_each or work.refresh):
+            raise NotSupported("instruction counts need a plain statement (this workload "
+                               "times part of each operation only)")
         measure = work.measure
         if measure is None:
             once, compiled = compile_workload(work.stmt, work.names, work.result,
@@ -124,7 +144,8 @@ def _explained(runtime: Runtime, measure: Callable[[int], float]) -> Callable[[i
 def _forward(cmd: list[str], args: Any) -> None:
     """Hand our options to pyperf's workers (pyperf does not forward unknown options)."""
     cmd.extend(["--runtime", args.runtime, "--scenario", args.scenario,
-                "--call-timeout", str(args.call_timeout), "--run-profile", args.run_profile])
+                "--call-timeout", str(args.call_timeout), "--run-profile", args.run_profile,
+                "--measure", args.measure])
     if args.declared is not None:
         cmd.extend(["--declared", args.declared])
     if args.benchmarks is not None:
@@ -203,11 +224,12 @@ def explicit_settings(argv: list[str]) -> dict[str, float]:
             if getattr(known, key) is not None}
 
 
-def calibrate(timed: Callable[[int], float], min_time: float) -> int:
+def calibrate(timed: Callable[[int], float], min_time: float, limit: int = MAX_LOOPS) -> int:
     """pyperf's loop calibration, done once here instead of in a process of its own: the
-    number of loops (a power of 2) for which one value lasts at least ``min_time``."""
+    number of loops (a power of 2, at most ``limit``) for which one value lasts at least
+    ``min_time``."""
     loops = 1
-    while timed(loops) < min_time and loops * 2 <= MAX_LOOPS:
+    while loops * 2 <= limit and timed(loops) < min_time:
         loops *= 2
     return loops
 
@@ -263,7 +285,9 @@ def _run_workers(runner: pyperf.Runner, args: Any, benches: list[Benchmark],
         for i in range(max(int(settings[b.name]["processes"]) for b in benches)):
             wanted = [b for b in benches if settings[b.name]["processes"] > i]
             out = out_dir / f"{i}.json"
-            cmd = [sys.executable, *runner._program_args, "--worker", "--loops", "1",
+            prefix = (callgrind.command(out_dir / f"{i}.callgrind.%p")
+                      if args.measure == "instructions" else [])
+            cmd = [*prefix, sys.executable, *runner._program_args, "--worker", "--loops", "1",
                    "--warmups", "0", "--values", "1", "--batch-output", str(out),
                    "--batch-settings", json.dumps({b.name: settings[b.name] for b in wanted})]
             cmd += [f"--affinity={args.affinity}"] if args.affinity else []
@@ -271,10 +295,13 @@ def _run_workers(runner: pyperf.Runner, args: Any, benches: list[Benchmark],
             cmd += ["--track-memory"] if args.track_memory else []
             args.benchmarks = ",".join(b.name for b in wanted)
             _forward(cmd, args)
-            proc = subprocess.Popen(cmd, env=create_environ(args.inherit_environ, args.locale,
-                                                            args.copy_env))
+            env = create_environ(args.inherit_environ, args.locale, args.copy_env)
+            if args.measure == "instructions":  # the same dict and set layouts in every process
+                env["PYTHONHASHSEED"] = INSTR_HASH_SEED
+            proc = subprocess.Popen(cmd, env=env)
             try:
-                rc = proc.wait(timeout=args.timeout)
+                rc = proc.wait(timeout=args.timeout * INSTR_SLOWDOWN if prefix and args.timeout
+                               else args.timeout)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
@@ -334,6 +361,88 @@ def _measure_all(runner: pyperf.Runner, args: Any, scenario: str, benches: list[
     os._exit(0)
 
 
+def instructions_loops(bench: Benchmark) -> int:
+    """The loops an instruction count runs: a power of 2 reaching ``INSTR_OPS`` operations
+    (in proportion fewer for a payload over ``INSTR_PAYLOAD``)."""
+    per_loop = bench.inner_loops * bench.ops_per_statement
+    target = INSTR_OPS * INSTR_PAYLOAD // max(INSTR_PAYLOAD, bench.payload_bytes)
+    loops = 1
+    while loops * per_loop < target:
+        loops *= 2
+    return loops
+
+
+def _instr_loops(timed: Callable[[int], float], bench: Benchmark) -> int:
+    """``instructions_loops(bench)``, halved while that many take over INSTR_MAX_TIME."""
+    loops = instructions_loops(bench)
+    while loops > 1 and timed(loops) > INSTR_MAX_TIME:
+        loops //= 2
+    return loops
+
+
+def _count_all(runner: pyperf.Runner, args: Any, scenario: str, benches: list[Benchmark],
+               settings: dict[str, dict[str, int | float]], runtime: Runtime,
+               session: Session, events: EventLog, watchdog_path: str | None) -> NoReturn:
+    """In a worker process under callgrind: count every benchmark's instructions in turn.
+
+    The statement is the validated one (``check``), run once as a warm-up and re-validated
+    outside the counted regions; then N and 2N loops are each counted alone, with the garbage
+    collector collected and disabled, and the difference divided by the operations of N
+    loops is the run's one value (unit 'integer', metadata ``measure=instructions``).
+    """
+    requests = callgrind.Requests()
+    if not requests.running():
+        print("scenarios.harness.bench: --measure instructions needs the worker to run "
+              "under valgrind --tool=callgrind", file=sys.stderr)
+        os._exit(1)
+    pid = os.getpid()
+    out_dir = Path(args.batch_output).parent
+    counted = []
+    for bench in benches:
+        loops = int(settings[bench.name]["loops"])
+        events.emit(Event.WORKER, benchmark=bench.name)
+        try:
+            with watchdog(args.call_timeout, watchdog_path):
+                _, timed, recheck = check(runtime, bench, session, plain_only=True)
+            with watchdog(args.call_timeout * INSTR_SLOWDOWN, watchdog_path):
+                timed(loops)  # warm-up: caches, lazy compilation, the allocator's pools
+                recheck()
+            requests.instrument(True)
+            with watchdog(args.call_timeout, watchdog_path):
+                timed(1)  # warm-up under instrumentation: valgrind's translations of the loop
+            gc.collect()
+            gc.disable()
+            try:
+                for n in (loops, 2 * loops):
+                    with watchdog(args.call_timeout * INSTR_SLOWDOWN, watchdog_path):
+                        callgrind.count(requests, timed, n, f"{bench.name}:{n}")
+            finally:
+                gc.enable()
+                requests.instrument(False)
+            with watchdog(args.call_timeout, watchdog_path):
+                recheck()
+        except ValidationError as exc:
+            events.emit(Event.WORKER_FAILED, benchmark=bench.name, detail=str(exc))
+            raise
+        dumps = callgrind.read_dumps(sorted(out_dir.glob(f"*.callgrind.{pid}.*")))
+        first, second = dumps[f"{bench.name}:{loops}"], dumps[f"{bench.name}:{2 * loops}"]
+        ops = loops * bench.inner_loops * bench.ops_per_statement
+        value = callgrind.per_operation(first, second, loops,
+                                        bench.inner_loops * bench.ops_per_statement)
+        metadata = {**runner.metadata, "name": bench.name, "unit": "integer",
+                    "measure": "instructions", "instructions_ops": ops,
+                    "instructions_n": first, "instructions_2n": second,
+                    "instructions_hash_seed": INSTR_HASH_SEED,
+                    "payload_bytes": bench.payload_bytes, "scenario": scenario,
+                    "ops_per_statement": bench.ops_per_statement, **bench.metadata,
+                    **(bench.lazy_metadata() if bench.lazy_metadata else {})}
+        counted.append(pyperf.Benchmark((pyperf.Run([value], metadata=metadata),)))
+    pyperf.BenchmarkSuite(counted).dump(args.batch_output)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # as _measure_all: no interpreter teardown
+
+
 def main() -> int:
     runner = pyperf.Runner(program_args=("-m", "scenarios.harness.bench"),
                            add_cmdline_args=_forward)
@@ -348,6 +457,8 @@ def main() -> int:
     parser.add_argument("--benchmarks", default=None, help="comma-separated names (default: all)")
     parser.add_argument("--max-bytes", type=int, default=None)
     parser.add_argument("--call-timeout", type=float, default=120.0)
+    parser.add_argument("--measure", default="time", choices=MEASURES,
+                        help="time (pyperf, seconds) or instructions (callgrind, per operation)")
     parser.add_argument("--events", default=None, help="JSON-lines progress file")
     parser.add_argument("--guest", action="append", default=[], metavar="NAME=PATH",
                         help="use another module as guest NAME")
@@ -372,6 +483,12 @@ def main() -> int:
         events.emit(Event.UNAVAILABLE, reason=str(exc))
         print(f"scenarios.harness.bench: {exc}", file=sys.stderr)
         return exits.UNAVAILABLE
+    if args.measure == "instructions" and not args.worker:
+        reason = callgrind.unavailable_reason()
+        if reason:
+            events.emit(Event.UNAVAILABLE, reason=reason)
+            print(f"scenarios.harness.bench: {reason}", file=sys.stderr)
+            return exits.UNAVAILABLE
     info = runtime.info
     runner.metadata.update(info.as_metadata())
     if defaults:
@@ -397,7 +514,8 @@ def _worker(runner: pyperf.Runner, args: Any, scenario: catalog.Scenario, runtim
             events: EventLog, watchdog_path: str | None) -> NoReturn:
     """One of the processes ``_run_workers`` starts: every benchmark asked for, in turn."""
     session = Session(runtime, Path(args.shared) if args.shared else None)
-    return _measure_all(runner, args, scenario.name, _selected(scenario, args),
+    measure_all = _count_all if args.measure == "instructions" else _measure_all
+    return measure_all(runner, args, scenario.name, _selected(scenario, args),
                         _load_settings(args), runtime, session, events, watchdog_path)
 
 
@@ -436,8 +554,12 @@ def _main(runner: pyperf.Runner, args: Any, scenario: catalog.Scenario, runtime:
         own = {k: v for k, v in bench.defaults.items() if k not in explicit}
         with watchdog(args.call_timeout, watchdog_path):
             try:
-                _, timed, _ = check(runtime, bench, session, facts)
-                if not (own.get("loops") or args.loops):
+                _, timed, _ = check(runtime, bench, session, facts,
+                                    plain_only=args.measure == "instructions")
+                if args.measure == "instructions":
+                    own["loops"] = int(explicit.get("loops") or _instr_loops(timed, bench))
+                    own["processes"] = int(explicit.get("processes", INSTR_PROCESSES))
+                elif not (own.get("loops") or args.loops):
                     own["loops"] = calibrate(timed, own.get("min_time", args.min_time))
             except ValidationError as exc:
                 events.emit(Event.INVALID, benchmark=bench.name, detail=str(exc))

@@ -55,7 +55,8 @@ def execute(run_dir: Path, manifest: Manifest, report: bool = True, debug: bool 
                     timeout = (options.call_timeout
                                or sc.defaults.get("call_timeout", DEFAULT_CALL_TIMEOUT))
                     spec = CellSpec(p.python, p.runtime, sc.name, timeout, options.max_bytes,
-                                    tuple(manifest.pyperf_args), extra, profile.name)
+                                    tuple(manifest.pyperf_args), extra, profile.name,
+                                    options.measure)
                     _run_and_record(spec, sc, run_dir, part_dir, entry, manifest, bar)
             manifest.complete = True
         except cell.Stop as stop:

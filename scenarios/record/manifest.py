@@ -181,11 +181,14 @@ class Options:
     call_timeout: float | None = None
     module_sizes: str | None = None  # None: a run from before profiles (the defaults of then)
     profile: str | None = None  # None: a run from before profiles (it ran everything)
+    measure: str = "time"  # or "instructions" (callgrind's count per operation)
 
     def to_dict(self) -> dict[str, Any]:
-        """As written; the two settings older runs lacked are left out when unknown."""
+        """As written; the two settings older runs lacked are left out when unknown, and the
+        measure when it is time (the default, as in runs from before it was a choice)."""
         return {k: v for k, v in self.__dict__.items()
-                if v is not None or k not in ("module_sizes", "profile")}
+                if (v is not None or k not in ("module_sizes", "profile"))
+                and (k != "measure" or v != "time")}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Options:
@@ -193,7 +196,8 @@ class Options:
             value = data.get(key)
             return [s for s in value if isinstance(s, str)] if isinstance(value, list) else []
         return cls(names("runtimes"), names("scenarios"), data.get("max_bytes"),
-                   data.get("call_timeout"), data.get("module_sizes"), data.get("profile"))
+                   data.get("call_timeout"), data.get("module_sizes"), data.get("profile"),
+                   data.get("measure") if data.get("measure") == "instructions" else "time")
 
 
 @dataclass

@@ -1,10 +1,34 @@
-"""How numbers are written in tables, plots and the console (three significant digits)."""
+"""How numbers are written in tables, plots and the console (three significant digits).
+
+A run of ``--measure instructions`` holds instruction counts where a timing run holds
+nanoseconds; while ``measuring("instructions")`` is in force, ``ns`` writes its figures as
+counts (``74.0 k instr``), so every table and plot of that report says what it shows.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 
 _TIME_UNITS = ((1.0, "ns"), (1e3, "µs"), (1e6, "ms"), (1e9, "s"))
+_COUNT_UNITS = ((1.0, "instr"), (1e3, "k instr"), (1e6, "M instr"), (1e9, "G instr"))
+_measure = ["time"]
+
+
+@contextlib.contextmanager
+def measuring(measure: str) -> Iterator[None]:
+    """Within: ``ns`` formats the figures of ``measure`` ('time' or 'instructions')."""
+    _measure.append(measure)
+    try:
+        yield
+    finally:
+        _measure.pop()
+
+
+def count(value: float, compact: bool = False) -> str:
+    """An instruction count: ``372 instr``, ``74.0 k instr``, ``1.20 M instr``."""
+    return _scaled(value, _COUNT_UNITS, compact)
 
 
 def sig3(x: float) -> str:
@@ -20,13 +44,19 @@ def ns(value: float, compact: bool = False) -> str:
 
     ``compact`` drops trailing zeros (``5 µs`` rather than ``5.00 µs``), for axis ticks.
     """
+    if _measure[-1] == "instructions":
+        return count(value, compact)
+    return _scaled(value, _TIME_UNITS, compact)
+
+
+def _scaled(value: float, units: tuple[tuple[float, str], ...], compact: bool) -> str:
     if value is None or not math.isfinite(value):
         return "—"
-    for scale, unit in _TIME_UNITS:
+    for scale, unit in units:
         shown = sig3(value / scale)
         if compact and "." in shown:
             shown = shown.rstrip("0").rstrip(".")
-        if abs(float(shown)) < 1000 or unit == "s":  # 999.6 µs rounds to 1000: use ms
+        if abs(float(shown)) < 1000 or unit == units[-1][1]:  # 999.6 µs rounds to 1000: ms
             return f"{shown} {unit}"
     raise AssertionError("unreachable")
 

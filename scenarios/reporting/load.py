@@ -36,7 +36,21 @@ from scenarios.record.status import Status
 from scenarios.reporting import ReportError
 
 NS = 1e9
-UNITS = ("second", "byte", "integer")  # pyperf's units
+# pyperf's unit of each measure (scenarios.run --measure). A count run's values (instructions
+# per operation) are loaded divided by NS: every figure the report derives "in ns" is then the
+# count itself, and fmt.measuring("instructions") writes it as one.
+UNITS = {"time": "second", "instructions": "integer"}
+# Readings that are not the run's measure (the memory family's bytes), kept apart in
+# ``Run.quantities``: never in a table or plot of times.
+QUANTITY_UNITS = ("byte",)
+
+
+def as_seconds_scale(bench: pyperf.Benchmark) -> pyperf.Benchmark:
+    """A count benchmark with its values divided by NS (see UNITS)."""
+    return pyperf.Benchmark([run._replace(values=[v / NS for v in run.values])
+                             for run in bench.get_runs()])
+
+
 VALUE_COLUMNS = ("run", "key", "runtime", "interpreter", "runtime_version", "compiler", "binding",
                  "scenario", "benchmark", "payload_bytes", "process", "value_index", "value_s",
                  "ns")
@@ -113,7 +127,8 @@ def read_manifest(run_dir: Path) -> Manifest:
         raise ReportError(str(exc)) from None
 
 
-def _load_suite(path: Path, entry: RuntimeEntry) -> dict[str, pyperf.Benchmark]:
+def _load_suite(path: Path, entry: RuntimeEntry, entry_measure: str = "time"
+                ) -> dict[str, pyperf.Benchmark]:
     try:
         suite = pyperf.BenchmarkSuite.load(str(path))
     except Exception as exc:  # pyperf raises JSONDecodeError, KeyError, ValueError, TypeError
@@ -127,10 +142,13 @@ def _load_suite(path: Path, entry: RuntimeEntry) -> dict[str, pyperf.Benchmark]:
                 raise ReportError(
                     f"{path} holds results of {name} {meta.get(name)!r}, but the manifest "
                     f"expects {getattr(entry, name)!r} (a file from another run?)")
-        if bench.get_unit() not in UNITS:
-            raise ReportError(f"{path}: benchmark {bench.get_name()!r} is in "
-                              f"{bench.get_unit()}, not one of {', '.join(UNITS)}")
-        out[bench.get_name()] = bench
+        want, unit = UNITS[entry_measure], bench.get_unit()
+        if meta.get("measure", "time") != entry_measure or (
+                unit != want and unit not in QUANTITY_UNITS):
+            raise ReportError(f"{path}: benchmark {bench.get_name()!r} is in {unit}, not "
+                              f"{want} as the run's measure ({entry_measure}) says")
+        out[bench.get_name()] = (as_seconds_scale(bench) if unit == want != "second"
+                                 else bench)
     return out
 
 
@@ -138,6 +156,7 @@ def load_run(run_dir: Path) -> Run:
     """Load ``run_dir``; raise ``ReportError`` if it is not a run or a file is corrupted."""
     manifest = read_manifest(run_dir)
     run_id = manifest.run_id or run_dir.name
+    measure = manifest.options.measure
     value_rows: list[dict[str, Any]] = []
     cell_rows: dict[tuple[str, str], dict[str, Any]] = {}
     benchmarks: dict[tuple[str, str], pyperf.Benchmark] = {}
@@ -150,7 +169,7 @@ def load_run(run_dir: Path) -> Run:
     for key, entry in manifest.runtimes.items():
         base = {"key": key, "runtime": entry.runtime, "interpreter": entry.interpreter}
         path = run_dir / Path(entry.file).name
-        suite = _load_suite(path, entry) if path.is_file() else {}
+        suite = _load_suite(path, entry, measure) if path.is_file() else {}
         for sc_name, sc in entry.scenarios.items():
             if not sc.benchmarks and sc.status != Status.OK:  # the scenario did not run at all
                 cell_rows[(key, sc_name)] = {**base, "scenario": sc_name, "benchmark": None,
@@ -170,7 +189,7 @@ def load_run(run_dir: Path) -> Run:
             # timed but not (yet) in the manifest: the run was stopped between the two writes
             cell_rows.setdefault((key, name), {**base, "scenario": sc_name, "benchmark": name,
                                                "status": Status.OK, "detail": ""})
-            if bench.get_unit() != "second":
+            if bench.get_unit() in QUANTITY_UNITS:
                 quantities[(key, name)] = bench
                 units[name] = bench.get_unit()
                 continue

@@ -83,6 +83,7 @@ class Column:
     group: str = ""  # a common topic, shown above the header
     ranked: bool = True
     order: int = 50  # left to right
+    measure: str = "time"  # the run's measure it reads (scenarios.run --measure)
 
 
 # --- words -----------------------------------------------------------------------------------
@@ -168,8 +169,11 @@ def column(col: Column) -> Column:
 
 
 def columns(report: Report) -> list[Column]:
-    """The registered columns whose scenario this run attempted, in ``order``."""
-    return sorted((c for c in COLUMNS.values() if report.has_scenario(c.scenario)),
+    """The registered columns of the run's measure whose scenario it attempted, in
+    ``order``."""
+    measure = report.run.manifest.options.measure
+    return sorted((c for c in COLUMNS.values()
+                   if c.measure == measure and report.has_scenario(c.scenario)),
                   key=lambda c: (c.order, c.id))
 
 
