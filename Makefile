@@ -7,12 +7,12 @@ TOX := $(TOX_VENV)/bin/tox
 WASM_INTEROP_PY310 ?= $(or $(shell ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1),python3.10)
 export WASM_INTEROP_PY310
 # Debian packages: BENCH_PACKAGES build the native floor (Debian's rustc, used when rustup has
-# no toolchain), give the wasm2c runtime its translator (wabt; it compiles with gcc) and
-# `scenarios.run --measure instructions` its counter (valgrind's callgrind); the tests also use
-# the guest toolchain (rebuild check), chromium (the report is opened in a real headless
-# browser) and wabt's wasm-validate (it checks the generated modules).
-BENCH_PACKAGES := rustc wabt valgrind
-TEST_PACKAGES := $(BENCH_PACKAGES) libstd-rust-dev-wasm32 lld chromium
+# no toolchain) and give the wasm2c runtime its translator (wabt; it compiles with gcc); the
+# tests also use the guest toolchain (rebuild check), chromium (the report is opened in a real
+# headless browser), wabt's wasm-validate (it checks the generated modules) and valgrind
+# (`--measure instructions`, which the default run does not use: `apt-get install valgrind`).
+BENCH_PACKAGES := rustc wabt
+TEST_PACKAGES := $(BENCH_PACKAGES) libstd-rust-dev-wasm32 lld chromium valgrind
 
 .PHONY: bench test lint bench-deps test-deps
 
@@ -47,7 +47,7 @@ fi
 endef
 
 bench-deps:
-	$(call install-packages,$(BENCH_PACKAGES),without a Rust toolchain the native floor reads 'unavailable', without wabt the wasm2c runtime does and without valgrind --measure instructions does; install rustc with apt-get or rustup and wabt and valgrind with apt-get)
+	$(call install-packages,$(BENCH_PACKAGES),without a Rust toolchain the native floor reads 'unavailable' and without wabt the wasm2c runtime does; install rustc with apt-get or rustup and wabt with apt-get)
 
 test-deps:
 	$(call install-packages,$(TEST_PACKAGES),the tests that need them will skip)
