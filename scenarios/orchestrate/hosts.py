@@ -57,6 +57,24 @@ def child_env() -> dict[str, str]:
     return env
 
 
+class FreshProcessFailed(RuntimeError):
+    """A fresh process (``run_fresh``) ended other than with status 0."""
+
+
+def run_fresh(cmd: list[str], timeout: float) -> str:
+    """Run ``cmd``, a fresh process that imports this project, and return its stdout; raise
+    ``FreshProcessFailed`` saying how it ended (an exit status or the signal that killed it,
+    the kernel's OOM killer say) and the last line of its stderr."""
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=child_env(),
+                          cwd=PROJECT_ROOT, timeout=timeout)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or [""])[-1]
+        how = (f"was killed by signal {-proc.returncode}" if proc.returncode < 0
+               else f"exited with {proc.returncode}")
+        raise FreshProcessFailed(f"the fresh process {how}: {last}")
+    return proc.stdout
+
+
 def probe(python: str, names: list[str]) -> Host:
     """Ask ``python`` which of ``names`` it can host (in a child: a binding may crash it)."""
     # Importing the benchmark entry point checks the whole harness (pyperf and every module a

@@ -21,7 +21,6 @@ import contextlib
 import functools
 import itertools
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -74,12 +73,7 @@ def _module_metadata(size: int, imports: int = 0) -> Callable[[], dict]:
 # --- cold_start ------------------------------------------------------------------------------
 
 def _child(cmd: list[str]) -> str:
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=hosts.child_env(),
-                          cwd=hosts.PROJECT_ROOT, timeout=600)
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or [""])[-1]
-        raise RuntimeError(f"the fresh process exited with {proc.returncode}: {last}")
-    return proc.stdout.strip()
+    return hosts.run_fresh(cmd, timeout=600).strip()
 
 
 def _cold_start(phase: str) -> Callable[[Session], Workload]:

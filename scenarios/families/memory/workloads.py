@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -66,14 +65,11 @@ DEFAULTS = {"processes": 1, "values": READINGS, "warmups": 0, "loops": 1, "call_
 def probe(spec: dict[str, Any]) -> dict[str, Any]:
     """Run the probe in a fresh process of this interpreter; its JSON answer."""
     cmd = [sys.executable, "-m", "scenarios.families.memory.probe", json.dumps(spec)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=hosts.child_env(),
-                          cwd=hosts.PROJECT_ROOT, timeout=PROBE_TIMEOUT_S)
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or [""])[-1]
-        how = (f"was killed by signal {-proc.returncode}" if proc.returncode < 0
-               else f"exited with {proc.returncode}")
-        raise ValidationError(f"the fresh process {how}: {last}"[:300])
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    try:
+        out = hosts.run_fresh(cmd, timeout=PROBE_TIMEOUT_S)
+    except hosts.FreshProcessFailed as exc:
+        raise ValidationError(str(exc)[:300]) from None
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def positive(value: float) -> float:

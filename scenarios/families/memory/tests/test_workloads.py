@@ -13,6 +13,7 @@ import runtimes
 from scenarios import catalog
 from scenarios.catalog import Session, ValidationError
 from scenarios.families.memory import workloads
+from scenarios.orchestrate import hosts
 
 
 class FakeProbe:
@@ -85,7 +86,7 @@ def test_a_reading_process_killed_by_the_kernel_is_recorded_not_fatal(
     """An OOM kill of the reading process is a validation error naming the signal: the
     harness records the benchmark invalid and the run goes on."""
     killed = subprocess.CompletedProcess([], -9, "", "")
-    monkeypatch.setattr(workloads.subprocess, "run", lambda *a, **k: killed)
+    monkeypatch.setattr(hosts.subprocess, "run", lambda *a, **k: killed)
     with pytest.raises(ValidationError, match="killed by signal 9"):
         workloads.probe({"kind": "leak"})
 
