@@ -36,7 +36,7 @@ from runtimes.base import Capability
 from scenarios.fuzz import generate
 from scenarios.fuzz.compare import Verdict, compare
 from scenarios.fuzz.pool import Worker
-from scenarios.orchestrate import hosts
+from scenarios.orchestrate import hosts, run_folder
 from scenarios.record.paths import RESULTS
 
 WINDOW = 64  # modules generated ahead of the slowest runtime (files waiting in pending/)
@@ -379,6 +379,9 @@ def fuzz(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     names = select_runtimes(args.runtime)
     out: Path = args.out or RESULTS / time.strftime("fuzz-%Y%m%dT%H%M%S")
+    problem = run_folder.check_writable(out)
+    if problem:
+        raise UsageError(problem)
     for sub in ("pending", "findings", "workers"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     python, skipped = assign(names, args.python)

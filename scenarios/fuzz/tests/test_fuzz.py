@@ -173,6 +173,14 @@ def test_all_means_the_runtimes_that_load_wasm_bytes() -> None:
         cli.select_runtimes("wasmtim")
 
 
+def test_an_unwritable_output_folder_is_one_line_and_status_2(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--modules", "1", "--runtime", "wasmtime", "--out", "/dev/null/x"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("python -m scenarios.fuzz: results folder /dev/null/x is not writable")
+    assert "\n" not in err
+
+
 def test_a_worker_is_recycled_after_its_quota_without_losing_an_answer(tmp_path: Path) -> None:
     available_runtime("wasmtime")
     add = tmp_path / "add.wasm"
