@@ -224,12 +224,12 @@ def explicit_settings(argv: list[str]) -> dict[str, float]:
             if getattr(known, key) is not None}
 
 
-def calibrate(timed: Callable[[int], float], min_time: float, limit: int = MAX_LOOPS) -> int:
+def calibrate(timed: Callable[[int], float], min_time: float) -> int:
     """pyperf's loop calibration, done once here instead of in a process of its own: the
-    number of loops (a power of 2, at most ``limit``) for which one value lasts at least
+    number of loops (a power of 2, at most ``MAX_LOOPS``) for which one value lasts at least
     ``min_time``."""
     loops = 1
-    while loops * 2 <= limit and timed(loops) < min_time:
+    while loops * 2 <= MAX_LOOPS and timed(loops) < min_time:
         loops *= 2
     return loops
 
@@ -326,6 +326,14 @@ def _run_workers(runner: pyperf.Runner, args: Any, benches: list[Benchmark],
     return 0
 
 
+def _bench_metadata(bench: Benchmark, scenario: str) -> dict[str, Any]:
+    """What every value of ``bench`` carries, timed or counted: its scenario, payload,
+    operations per statement and its own (and lazily computed) metadata."""
+    return {"payload_bytes": bench.payload_bytes, "scenario": scenario,
+            "ops_per_statement": bench.ops_per_statement, **bench.metadata,
+            **(bench.lazy_metadata() if bench.lazy_metadata else {})}
+
+
 def _measure_all(runner: pyperf.Runner, args: Any, scenario: str, benches: list[Benchmark],
                  settings: dict[str, dict[str, int | float]], runtime: Runtime,
                  session: Session, events: EventLog, watchdog_path: str | None) -> NoReturn:
@@ -338,9 +346,7 @@ def _measure_all(runner: pyperf.Runner, args: Any, scenario: str, benches: list[
     timed = []
     for bench in benches:
         own = settings[bench.name]
-        metadata = {"payload_bytes": bench.payload_bytes, "scenario": scenario,
-                    "ops_per_statement": bench.ops_per_statement, **bench.metadata,
-                    **(bench.lazy_metadata() if bench.lazy_metadata else {})}
+        metadata = _bench_metadata(bench, scenario)
         if bench.defaults:
             metadata["benchmark_pyperf_defaults"] = " ".join(
                 f"{k}={v}" for k, v in sorted(bench.defaults.items()))
@@ -426,16 +432,13 @@ def _count_all(runner: pyperf.Runner, args: Any, scenario: str, benches: list[Be
             raise
         dumps = callgrind.read_dumps(sorted(out_dir.glob(f"*.callgrind.{pid}.*")))
         first, second = dumps[f"{bench.name}:{loops}"], dumps[f"{bench.name}:{2 * loops}"]
-        ops = loops * bench.inner_loops * bench.ops_per_statement
-        value = callgrind.per_operation(first, second, loops,
-                                        bench.inner_loops * bench.ops_per_statement)
+        per_loop = bench.inner_loops * bench.ops_per_statement
+        value = callgrind.per_operation(first, second, loops, per_loop)
         metadata = {**runner.metadata, "name": bench.name, "unit": "integer",
-                    "measure": "instructions", "instructions_ops": ops,
+                    "measure": "instructions", "instructions_ops": loops * per_loop,
                     "instructions_n": first, "instructions_2n": second,
                     "instructions_hash_seed": INSTR_HASH_SEED,
-                    "payload_bytes": bench.payload_bytes, "scenario": scenario,
-                    "ops_per_statement": bench.ops_per_statement, **bench.metadata,
-                    **(bench.lazy_metadata() if bench.lazy_metadata else {})}
+                    **_bench_metadata(bench, scenario)}
         counted.append(pyperf.Benchmark((pyperf.Run([value], metadata=metadata),)))
     pyperf.BenchmarkSuite(counted).dump(args.batch_output)
     sys.stdout.flush()

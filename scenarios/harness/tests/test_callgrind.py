@@ -52,13 +52,14 @@ def test_n_does_not_depend_on_the_machines_speed_unless_it_is_absurdly_slow() ->
     assert bench._instr_loops(lambda loops: loops * 1e-2, one) == 64  # 1.28 s: halved
 
 
-def test_calibration_stops_at_its_limit() -> None:
+def test_calibration_stops_at_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[int] = []
 
     def timed(loops: int) -> float:
         seen.append(loops)
         return loops * 1e-9
-    assert bench.calibrate(timed, 1.0, limit=16) == 16
+    monkeypatch.setattr(bench, "MAX_LOOPS", 16)
+    assert bench.calibrate(timed, 1.0) == 16
     assert seen == [1, 2, 4, 8]
 
 
