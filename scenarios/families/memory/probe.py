@@ -40,7 +40,8 @@ def rss() -> int:
 
 
 def slope(points: list[tuple[int, int]]) -> float:
-    """Least-squares bytes per instance through ``(count, bytes)`` points."""
+    """Least-squares bytes per instance through ``(count, bytes)`` points (by hand: numpy's
+    pages in this process would be counted as the runtime's)."""
     n = len(points)
     if n < 2:
         return float("nan")

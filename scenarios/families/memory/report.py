@@ -27,10 +27,6 @@ def memory_figures(report: Report) -> dict[str, RuntimeMemory]:
                           figures.figures(report.run))
 
 
-def size(value: float | None) -> str:
-    return "—" if value is None or not math.isfinite(value) else fmt.size(value)
-
-
 def spread(values: list[float]) -> str:
     """``[low, high]`` over the fresh processes, or why there is none."""
     if len(values) < 2:
@@ -56,11 +52,11 @@ def _instance_row(report: Report, key: str, m: RuntimeMemory | None) -> dict[str
         "runtime": report.label(key),
         "RSS per instance (slope)": per_instance_text(report, m, key),
         "instances per GiB": "—" if per_gib is None else fmt.number(per_gib),
-        "linear memory per instance": size(m.linear_memory if m else None),
-        "beyond linear memory": size(m.beyond_linear if m else None),
+        "linear memory per instance": fmt.size(m.linear_memory if m else None),
+        "beyond linear memory": fmt.size(m.beyond_linear if m else None),
         "N live": ", ".join(map(str, n[1:])) + (f" ({m.stopped})" if m and m.stopped else ""),
-        "engine over bare Python": size(m.engine if m else None),
-        "one article module": size(m.module if m else None),
+        "engine over bare Python": fmt.size(m.engine if m else None),
+        "one article module": fmt.size(m.module if m else None),
     }
 
 
@@ -73,10 +69,10 @@ def _leak_rows(report: Report, found: dict[str, RuntimeMemory]) -> list[dict[str
                 continue
             curve = leak.get("curve") or [[0, 0, 0]]
             rows.append({"runtime": report.label(key), "path": PATHS[name],
-                         "linear memory per call": size(leak.get("bytes_per_call")),
+                         "linear memory per call": fmt.size(leak.get("bytes_per_call")),
                          "calls": leak.get("calls", "—"),
-                         "linear memory at the end": size(curve[-1][1]),
-                         "RSS growth at the end": size(curve[-1][2]),
+                         "linear memory at the end": fmt.size(curve[-1][1]),
+                         "RSS growth at the end": fmt.size(curve[-1][2]),
                          "how it ended": leak.get("ending", "—")})
     return rows
 
@@ -89,8 +85,8 @@ def _drop_rows(report: Report, found: dict[str, RuntimeMemory]) -> list[dict[str
             continue
         share = d.get("returned_share", math.nan)
         rows.append({"runtime": report.label(key), "instances": d.get("instances"),
-                     "RSS with them live": size(d.get("live")),
-                     "RSS after dropping them": size(d.get("after")),
+                     "RSS with them live": fmt.size(d.get("live")),
+                     "RSS after dropping them": fmt.size(d.get("after")),
                      "given back": "—" if not math.isfinite(share) else f"{share:.0%}",
                      "note": "; ".join(filter(None, [d.get("stopped", ""),
                                                      d.get("keeps_instances", "")]))})
