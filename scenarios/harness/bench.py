@@ -51,13 +51,12 @@ MEASURES = ("time", "instructions")
 # when that many would take longer than INSTR_MAX_TIME natively: N must not depend on the
 # machine's speed, or two runs count different N (a count is not quite linear in N: periodic
 # work, an allocator's new arena, is spread over more or fewer operations). Processes per
-# benchmark unless -p says otherwise; time limits are --call-timeout's x INSTR_SLOWDOWN.
+# benchmark unless -p says otherwise; time limits are --call-timeout's x callgrind.SLOWDOWN.
 INSTR_OPS = 1000
 INSTR_PAYLOAD = 1024
 INSTR_MAX_TIME = 1.0
 INSTR_PROCESSES = 9  # 3 left wasmer's medians 1.8 % apart between runs (bimodal); 9: 0.46 %
 INSTR_HASH_SEED = "0"
-INSTR_SLOWDOWN = 5
 
 
 @contextlib.contextmanager
@@ -300,7 +299,7 @@ def _run_workers(runner: pyperf.Runner, args: Any, benches: list[Benchmark],
                 env["PYTHONHASHSEED"] = INSTR_HASH_SEED
             proc = subprocess.Popen(cmd, env=env)
             try:
-                rc = proc.wait(timeout=args.timeout * INSTR_SLOWDOWN if prefix and args.timeout
+                rc = proc.wait(timeout=args.timeout * callgrind.SLOWDOWN if prefix and args.timeout
                                else args.timeout)
             except subprocess.TimeoutExpired:
                 proc.kill()
@@ -410,7 +409,7 @@ def _count_all(runner: pyperf.Runner, args: Any, scenario: str, benches: list[Be
         try:
             with watchdog(args.call_timeout, watchdog_path):
                 _, timed, recheck = check(runtime, bench, session, plain_only=True)
-            with watchdog(args.call_timeout * INSTR_SLOWDOWN, watchdog_path):
+            with watchdog(args.call_timeout * callgrind.SLOWDOWN, watchdog_path):
                 timed(loops)  # warm-up: caches, lazy compilation, the allocator's pools
                 recheck()
             requests.instrument(True)
@@ -420,7 +419,7 @@ def _count_all(runner: pyperf.Runner, args: Any, scenario: str, benches: list[Be
             gc.disable()
             try:
                 for n in (loops, 2 * loops):
-                    with watchdog(args.call_timeout * INSTR_SLOWDOWN, watchdog_path):
+                    with watchdog(args.call_timeout * callgrind.SLOWDOWN, watchdog_path):
                         callgrind.count(requests, timed, n, f"{bench.name}:{n}")
             finally:
                 gc.enable()

@@ -46,6 +46,9 @@ _CODE = bytes.fromhex(
     "c3")         # ret
 
 UNAVAILABLE_NO_VALGRIND = "valgrind not installed"
+# How much longer anything may take under valgrind: the harness's watchdogs and worker
+# timeouts, and the orchestrator's wait for a cell's next event, are multiplied by it.
+SLOWDOWN = 5
 
 
 def unavailable_reason() -> str | None:

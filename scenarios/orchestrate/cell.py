@@ -24,6 +24,7 @@ from typing import Any
 
 import pyperf
 
+from scenarios.harness import callgrind
 from scenarios.orchestrate import hosts
 from scenarios.record import exits
 from scenarios.record.events import read_events
@@ -66,10 +67,6 @@ def stoppable() -> Iterator[None]:
         for s, handler in previous.items():
             signal.signal(s, handler)
 
-
-# How much longer a benchmark may go without an event under valgrind (as the harness's own
-# limits, scenarios.harness.bench.INSTR_SLOWDOWN)
-INSTR_SLOWDOWN = 5
 
 # What a dying runtime says last: a Rust panic's message, or CPython's fatal error line.
 _CRASH_MESSAGE = re.compile(r"panicked at [^\n]*\n([^\n]+)|Fatal Python error: ([^\n]+)")
@@ -225,7 +222,7 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path,
         if len(remaining) < len(names):
             cmd += ["--benchmarks", ",".join(remaining)]
         before = len(names) - len(remaining)
-        idle = (spec.call_timeout * 12 + 60) * (INSTR_SLOWDOWN if spec.measure != "time" else 1)
+        idle = (spec.call_timeout * 12 + 60) * (callgrind.SLOWDOWN if spec.measure != "time" else 1)
         rc, stalled = spawn(cmd, Path(f"{stem}.log"), events_path, idle,
                             progress and (lambda path, b=before: progress(b + settled(path))))
         _remove_leftovers(part_dir)
