@@ -46,20 +46,12 @@ def per_kib(report: Report, key: str) -> Score:
                  rankable=fit.per_byte_resolved)
 
 
+# each also shown, as a count, for a --measure instructions run
 column(Column("no_op", "no-op call", "no_op", "distributions", "no_op",
-              median_of("no_op", "no_op"), order=10))
+              median_of("no_op", "no_op"), order=10, counted=True))
 column(Column("add_numbers", "two i32 arguments", "add_numbers", "distributions",
-              "add_numbers", median_of("add_numbers", "add_numbers"), order=11))
+              "add_numbers", median_of("add_numbers", "add_numbers"), order=11, counted=True))
 column(Column("string_1k", "1 KiB string round trip", STRING_1K, "payload-sweeps",
-              STRING, median_of(STRING_1K, STRING), order=12))
-# A --measure instructions run: callgrind's instructions per operation (fmt writes them so)
-column(Column("no_op_instr", "no-op call, instructions", "no_op", "instruction-counts",
-              "no_op", median_of("no_op", "no_op"), order=10, measure="instructions"))
-column(Column("add_numbers_instr", "two i32 arguments, instructions", "add_numbers",
-              "instruction-counts", "add_numbers", median_of("add_numbers", "add_numbers"),
-              order=11, measure="instructions"))
-column(Column("string_1k_instr", "1 KiB string round trip, instructions", STRING_1K,
-              "instruction-counts", STRING, median_of(STRING_1K, STRING), order=12,
-              measure="instructions"))
+              STRING, median_of(STRING_1K, STRING), order=12, counted=True))
 column(Column("per_kib", "cost per extra KiB", f"slope of {STRING}/* against payload (fit "
               "a + b·bytes, ± 1.96 SE)", "payload-sweeps", STRING, per_kib, order=13))

@@ -39,7 +39,10 @@ def spread(report: Report) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@section("Instruction counts", order=1, name="instruction-counts")
+NAME = "instruction-counts"  # scorecard columns of a count run link here
+
+
+@section("Instruction counts", order=1, name=NAME)
 def instruction_counts(report: Report) -> list[Block]:
     if report.run.manifest.options.measure != "instructions":
         return []

@@ -12,6 +12,7 @@ is shown when the run attempted its scenario.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from scenarios.reporting.sections import (
     SECTIONS,
     Block,
     Html,
+    instructions,
     limits,
     payload_sweeps,
     section,
@@ -83,7 +85,9 @@ class Column:
     group: str = ""  # a common topic, shown above the header
     ranked: bool = True
     order: int = 50  # left to right
-    measure: str = "time"  # the run's measure it reads (scenarios.run --measure)
+    # also shown for a --measure instructions run: the same figure as a count, its title
+    # saying so and its link to the section that says how counts are taken
+    counted: bool = False
 
 
 # --- words -----------------------------------------------------------------------------------
@@ -169,12 +173,13 @@ def column(col: Column) -> Column:
 
 
 def columns(report: Report) -> list[Column]:
-    """The registered columns of the run's measure whose scenario it attempted, in
-    ``order``."""
-    measure = report.run.manifest.options.measure
-    return sorted((c for c in COLUMNS.values()
-                   if c.measure == measure and report.has_scenario(c.scenario)),
-                  key=lambda c: (c.order, c.id))
+    """The registered columns whose scenario the run attempted, in ``order``; for a count run
+    (``--measure instructions``) only the ``counted`` ones, as counts."""
+    shown = [c for c in COLUMNS.values() if report.has_scenario(c.scenario)]
+    if report.run.manifest.options.measure == "instructions":
+        shown = [dataclasses.replace(c, title=f"{c.title}, instructions",
+                                     section=instructions.NAME) for c in shown if c.counted]
+    return sorted(shown, key=lambda c: (c.order, c.id))
 
 
 def scores(report: Report) -> dict[str, dict[str, Score]]:
