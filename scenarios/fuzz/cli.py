@@ -373,15 +373,15 @@ def fuzz(args: argparse.Namespace) -> int:
         args.modules = 100
     if args.seed is None:
         args.seed = int(time.time())
-    try:
-        tool = generate.wasm_tools()
-    except generate.SmithError as exc:
-        raise UsageError(str(exc)) from None
-    names = select_runtimes(args.runtime)
+    names = select_runtimes(args.runtime)  # before the output folder is made
     out: Path = args.out or RESULTS / time.strftime("fuzz-%Y%m%dT%H%M%S")
     problem = run_folder.check_writable(out)
     if problem:
         raise UsageError(problem)
+    try:
+        tool = generate.wasm_tools()
+    except generate.SmithError as exc:
+        raise UsageError(str(exc)) from None
     for sub in ("pending", "findings", "workers"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     python, skipped = assign(names, args.python)
