@@ -30,15 +30,21 @@ What else the binding does, verified on 0.14.1:
   runs on mini-racer's loop thread, not the caller's.
 - Traps and errors come back as ``JSEvalException`` (``JSPromiseError`` through JSPI) carrying
   V8's message (``RuntimeError: unreachable``, ``CompileError: ...``, ``LinkError: ...``).
-- ``MiniRacer.eval(..., timeout_sec=)`` terminates a running guest (V8's TerminateExecution,
-  from another thread) and the context keeps working; the framework's interruption interface
-  (an epoch advanced by another thread, or fuel) is not declared: see docs/runtimes.md.
+- A running guest can be stopped from another thread: cancelling the task that runs it makes
+  mini-racer call V8's ``TerminateExecution`` (what ``eval(..., timeout_sec=)`` does), and the
+  context, the instance included, keeps working. That is ``EPOCH_INTERRUPTION`` here: on the
+  sibling from ``with_interruption``, calls go through ``MiniRacer.eval_cancelable`` on
+  mini-racer's loop (the same task ``eval`` runs), and ``increment_epoch`` cancels the running
+  call once its instance's deadline is reached; control returns to Python only after V8 has
+  ended it. V8 checks for termination in every loop whether or not anyone may ask, so the
+  sibling runs the same machine code as the plain runtime. There is no fuel.
 - No serialized modules, no on-disk cache, no WASI, no components (V8 refuses their bytes).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import ctypes
 import json
 import math
@@ -59,6 +65,7 @@ from runtimes.base import (
     Instance,
     LinkError,
     Memory,
+    NotSupported,
     Runtime,
     RuntimeInfo,
     Trap,
@@ -112,6 +119,12 @@ var __wib = {
 _ERROR = re.compile(r"\b(CompileError|LinkError|RuntimeError|TypeError|RangeError): ([^\n]*)")
 _HOST_RAISED = "Error running Python function"
 _SIMPLE_RESULTS = ((), ("i32",), ("f32",), ("f64",))
+FAR_EPOCH_TICKS = 1 << 62
+TERMINATED = "TERMINATED"  # the trap code of a call ended by TerminateExecution
+
+
+class Terminated(Exception):
+    """A call stopped by V8's TerminateExecution when its epoch deadline was reached."""
 
 
 def _literal(kind: str) -> Callable[[Any], str]:
@@ -177,6 +190,7 @@ class V8Instance(Instance):
         self._module = module
         self._jspi = jspi
         self._keep = keep  # the host functions' wrappers, alive as long as the instance
+        self.deadline = runtime.epoch + FAR_EPOCH_TICKS
         weakref.finalize(self, runtime._dropped_instances.append, iid).atexit = False
 
     def _kind(self, name: str, kind: str) -> None:
@@ -205,6 +219,11 @@ class V8Instance(Instance):
         self._kind(name, "memory")
         return V8Memory(self, name)
 
+    def set_epoch_deadline(self, ticks: int) -> None:
+        if self.runtime.interruption is not Capability.EPOCH_INTERRUPTION:
+            super().set_epoch_deadline(ticks)  # raises: not the interruptible sibling
+        self.deadline = self.runtime.epoch + ticks
+
 
 def _caller(instance: V8Instance, head: str, params: tuple[str, ...] | None,
             results: tuple[str, ...] | None, jspi: bool) -> Callable[..., Any]:
@@ -214,7 +233,12 @@ def _caller(instance: V8Instance, head: str, params: tuple[str, ...] | None,
     JSPI) is one f-string and one ``eval``; i64 and multiple results are read back as text,
     and a JSPI export's Promise is awaited.
     """
-    ev = instance.runtime.racer.eval
+    runtime = instance.runtime
+    if runtime.interruption is Capability.EPOCH_INTERRUPTION:
+        def ev(source: str) -> Any:
+            return runtime.run_interruptible(instance, source)
+    else:
+        ev = runtime.racer.eval
     write = _uniform_literal(params)
     if write is not None and results in _SIMPLE_RESULTS and not jspi:
         if results == ():
@@ -275,7 +299,8 @@ class V8(Runtime):
     summary = ("V8 14.4 via mini-racer (eval of a call expression on V8's thread, "
                "ArrayBuffer memoryviews, JSPI for host imports)")
     capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY,
-                              Capability.ISOLATED_MEMORY, Capability.HOST_IMPORTS})
+                              Capability.ISOLATED_MEMORY, Capability.HOST_IMPORTS,
+                              Capability.EPOCH_INTERRUPTION})
 
     @classmethod
     def _check_availability(cls) -> Availability:
@@ -287,21 +312,60 @@ class V8(Runtime):
         init_mini_racer(ignore_duplicate_init=True)  # loads the bundled libmini_racer
         return Availability(True)
 
-    def __init__(self) -> None:
+    def __init__(self, interruption: Capability | None = None) -> None:
         super().__init__()
         from py_mini_racer import MiniRacer
 
         self.racer = MiniRacer()
         self.racer.eval(PRELUDE)
+        # mini-racer's asyncio loop (private: the binding names it nowhere else), where host
+        # function wrappers are entered and interruptible calls are run as cancelable tasks.
+        self._loop = self.racer._ctx.event_loop
         self._dropped_modules: list[int] = []
         self._dropped_instances: list[int] = []
+        self.interruption = interruption
+        self.epoch = 0
+        self._running: tuple[V8Instance, concurrent.futures.Future[Any]] | None = None
+
+    def with_interruption(self, mechanism: Capability) -> Runtime:
+        if mechanism is not Capability.EPOCH_INTERRUPTION:
+            return super().with_interruption(mechanism)
+        return type(self)(interruption=mechanism)
+
+    def increment_epoch(self) -> None:
+        if self.interruption is not Capability.EPOCH_INTERRUPTION:
+            super().increment_epoch()  # raises: this runtime has no epoch interruption
+        self.epoch += 1
+        running = self._running
+        if running is not None and self.epoch >= running[0].deadline:
+            running[1].cancel()  # mini-racer cancels the task: V8's TerminateExecution
+
+    def run_interruptible(self, instance: V8Instance, source: str) -> Any:
+        """Evaluate ``source`` as a cancelable task, ended by V8 if the epoch reaches the
+        instance's deadline meanwhile (or had already reached it)."""
+        if self.epoch >= instance.deadline:
+            raise Terminated("the epoch deadline had passed before the call")
+        future = asyncio.run_coroutine_threadsafe(self.racer.eval_cancelable(source),
+                                                  self._loop)
+        self._running = (instance, future)
+        try:
+            if self.epoch >= instance.deadline:  # reached between the check and now
+                future.cancel()
+            return future.result()
+        except concurrent.futures.CancelledError:
+            self.racer.eval("0")  # answers once V8 has ended the terminated call
+            raise Terminated("V8 terminated the call at its epoch deadline") from None
+        finally:
+            self._running = None
 
     @property
     def info(self) -> RuntimeInfo:
         return RuntimeInfo(self.name, PACKAGE, metadata.version(PACKAGE),
                            f"V8 {self.racer.v8_version} (Liftoff, then TurboFan)",
                            "MiniRacer.eval of a call expression (one task on V8's thread per "
-                           "call), ArrayBuffer memoryview; JSPI for imports")
+                           "call), ArrayBuffer memoryview; JSPI for imports"
+                           + ("; epoch_interruption on (eval_cancelable, TerminateExecution)"
+                              if self.interruption is not None else ""))
 
     def _free_dropped(self) -> None:
         """Forget, in V8, the modules and instances Python dropped (finalizers only queue
@@ -341,6 +405,9 @@ class V8(Runtime):
                 raise LinkError(f"unknown import: {mod}.{name} was not provided")
         keep: list[Any] = []
         jspi = any(kind == "func" for _, _, kind in wanted)
+        if jspi and self.interruption is not None:
+            raise NotSupported("v8's interruptible sibling cannot stop a JSPI call (a guest "
+                               "with imports): it instantiates modules without imports only")
         if jspi:
             self._host_table(imports, keep)
         table = "__wib.imports" if jspi else "{}"
@@ -357,9 +424,9 @@ class V8(Runtime):
     def _host_table(self, imports: Imports, keep: list[Any]) -> None:
         """Put ``__wib.imports`` in place: every host function as a JSPI ``Suspending``
         import around mini-racer's async wrapper of it."""
-        # The wrapper is an async context manager entered on mini-racer's own loop (private:
-        # the binding names its loop nowhere else); it is closed when the instance is dropped.
-        loop = self.racer._ctx.event_loop
+        # The wrapper is an async context manager entered on mini-racer's own loop; the loop
+        # closes it (its async-generator finalizer) once the instance is dropped.
+        loop = self._loop
         self.racer.eval("__wib.imports = {}; 0")
         setter = self.racer.eval(
             "(mod, name, fn, params, results) => { (__wib.imports[mod] ??= {})[name] = "
@@ -376,6 +443,9 @@ class V8(Runtime):
                        json.dumps(list(host.results)))
 
     def explain(self, exc: BaseException) -> WasmError:
+        if isinstance(exc, Terminated):
+            return Trap(f"trap {TERMINATED}: {exc}", code=TERMINATED,
+                        interrupted_by=Capability.EPOCH_INTERRUPTION)
         return self._error(exc, Trap)
 
     def _error(self, exc: BaseException, default: type[WasmError]) -> WasmError:

@@ -10,7 +10,7 @@ import math
 import pytest
 
 import guest
-from runtimes.base import CompileError, HostFunction, LinkError, Trap
+from runtimes.base import Capability, CompileError, HostFunction, LinkError, NotSupported, Trap
 from runtimes.conformance import available_runtime, wat
 from runtimes.v8_miniracer import V8
 
@@ -99,3 +99,32 @@ def test_dropped_modules_and_instances_are_freed_in_v8(runtime: V8) -> None:
     gc.collect()
     kept = runtime.compile(guest.get("article").wasm)  # frees what was dropped, then compiles
     assert runtime.racer.eval(count) == "1,0" and kept.id > 3
+
+
+def test_host_function_wrappers_are_closed_once_the_instance_is_dropped(runtime: V8) -> None:
+    callbacks = runtime.racer._ctx._active_cancelable_mr_task_callbacks
+    before = len(callbacks)
+    inst = runtime.load(wat(HOST64_WAT), {"env": {"next": HostFunction(lambda v: v + 1,
+                                                                         ("i64",), ("i64",))}})
+    assert inst.export("twice")(1) == 3 and len(callbacks) == before + 1
+    del inst
+    gc.collect()
+    runtime.racer.eval("0")  # the loop has run the wrapper's aclose() by the time this answers
+    assert len(callbacks) == before
+
+
+def test_the_epoch_sibling_stops_a_call_whose_deadline_passed_before_it(runtime: V8) -> None:
+    with pytest.raises(NotSupported):
+        runtime.load(guest.get("compute").wasm).set_epoch_deadline(1)  # not the sibling
+    sibling = runtime.with_interruption(Capability.EPOCH_INTERRUPTION)
+    inst = sibling.load(guest.get("compute").wasm)
+    inst.set_epoch_deadline(1)
+    sibling.increment_epoch()
+    with pytest.raises(Exception) as info:
+        inst.export("fib")(10)
+    err = sibling.explain(info.value)
+    assert isinstance(err, Trap) and err.interrupted_by is Capability.EPOCH_INTERRUPTION
+    inst.set_epoch_deadline(1)
+    assert inst.export("fib")(10) == 55  # re-armed, below the deadline again
+    with pytest.raises(NotSupported, match="without imports"):
+        sibling.load(wat(HOST64_WAT), {"env": {"next": HostFunction(int, ("i64",), ("i64",))}})
