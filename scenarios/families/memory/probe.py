@@ -9,7 +9,8 @@ imported before the first reading, so "a bare interpreter" is one.
 
 Every loop stops itself before it can take the machine down: at ``rss_cap`` bytes of growth
 (instances), or at ``memory_cap`` bytes of linear memory, ``calls`` calls or ``seconds`` of
-wall time (the forgetful host); the reason it stopped is part of the answer.
+wall time (the forgetful host), and at ``seconds`` of wall time for a loop of instances
+when the spec gives it; the reason it stopped is part of the answer.
 """
 
 from __future__ import annotations
@@ -96,6 +97,12 @@ def module(spec: dict[str, Any]) -> dict[str, Any]:
     return {"value": value, "wasm_bytes": len(wasm)}
 
 
+def _late(spec: dict[str, Any], start: float) -> bool:
+    """Whether a loop of instances has run past its ``seconds`` (an engine whose instances
+    slow down as they accumulate would otherwise outlive the probe's timeout)."""
+    return "seconds" in spec and time.monotonic() - start > spec["seconds"]
+
+
 def instances(spec: dict[str, Any]) -> dict[str, Any]:
     """RSS with N live instances, each answering add_numbers first; the fitted slope."""
     rt = _runtime(spec)
@@ -105,6 +112,7 @@ def instances(spec: dict[str, Any]) -> dict[str, Any]:
     base = rss()
     points: list[tuple[int, int]] = [(0, 0)]
     stopped = ""
+    start = time.monotonic()
     for count in sorted(spec["counts"]):
         while len(live) < count and not stopped:
             inst = rt.instantiate(compiled)
@@ -113,6 +121,8 @@ def instances(spec: dict[str, Any]) -> dict[str, Any]:
             if len(live) % CHECK_EVERY == 0 and rss() - base > spec["rss_cap"]:
                 stopped = (f"stopped at {len(live)} instances: RSS grew past the cap of "
                            f"{spec['rss_cap']} B")
+            elif _late(spec, start):
+                stopped = f"stopped at {len(live)} instances: {spec['seconds']} s of wall time"
         grown = rss() - base
         points.append((len(live), grown))
         if grown > spec["rss_cap"] and not stopped:
@@ -135,12 +145,16 @@ def drop(spec: dict[str, Any]) -> dict[str, Any]:
     before = rss()
     live: list[Any] = []
     inst, stopped = None, ""
+    start = time.monotonic()
     while len(live) < spec["count"]:
         inst = rt.instantiate(compiled)
         _answer(inst)
         live.append(inst)
         if len(live) % CHECK_EVERY == 0 and rss() - before > spec["rss_cap"]:
             stopped = f"stopped at {len(live)} instances: RSS grew past the cap"
+            break
+        if _late(spec, start):
+            stopped = f"stopped at {len(live)} instances: {spec['seconds']} s of wall time"
             break
     made = len(live)
     with_live = rss() - before

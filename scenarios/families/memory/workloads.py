@@ -45,6 +45,10 @@ ARTICLE = {"add_numbers": "(i32, i32) -> i32"}
 QUICK_COUNTS = (1, 10, 50)  # the quick profile's per-instance fit
 FULL_COUNTS = (1, 10, 100, 1000)
 RSS_CAP = 384 << 20  # a loop of instances stops once RSS has grown this much
+# ... or once it has run this long: V8 (mini-racer) makes each instance past about 250 live
+# ones pay several full collections (its wasm address-space budget is spent), and 1,000 of
+# them would outlive PROBE_TIMEOUT_S on a busy machine.
+INSTANCES_SECONDS = 60
 DROP_COUNT = 1000
 DROP_COUNT_KEEPING = 100  # for a runtime declaring that it never frees instances
 LEAK_SIZE = 64 << 10  # bytes per forgotten allocation: a page
@@ -135,7 +139,7 @@ def _module(session: Session) -> dict[str, Any]:
 
 def _instances(counts: tuple[int, ...]) -> Callable[[Session], dict[str, Any]]:
     return lambda session: {**_base(session, "instances"), "counts": list(counts),
-                            "rss_cap": RSS_CAP}
+                            "rss_cap": RSS_CAP, "seconds": INSTANCES_SECONDS}
 
 
 def _signed(answer: dict) -> dict:
@@ -182,7 +186,7 @@ def _leak(path: str) -> Callable[[Session], dict[str, Any]]:
 def _drop(session: Session) -> dict[str, Any]:
     keeps = not session.runtime.frees_instances
     return {**_base(session, "drop"), "count": DROP_COUNT_KEEPING if keeps else DROP_COUNT,
-            "rss_cap": RSS_CAP}
+            "rss_cap": RSS_CAP, "seconds": INSTANCES_SECONDS}
 
 
 def _curve(answer: dict) -> dict:

@@ -40,6 +40,16 @@ def test_instances_stop_at_the_rss_cap() -> None:
     assert out["points"][-1][0] % probe.CHECK_EVERY == 0
 
 
+def test_loops_of_instances_stop_at_their_time_cap() -> None:
+    out = probe.instances({"runtime": "python", "guest": ARTICLE, "counts": [1, 2, 3],
+                           "rss_cap": 1 << 30, "seconds": -1})
+    assert out["points"] == [(0, 0), (1, out["points"][1][1])]
+    assert out["stopped"] == "stopped at 1 instances: -1 s of wall time"
+    out = probe.drop({"runtime": "python", "guest": ARTICLE, "count": 5, "rss_cap": 1 << 30,
+                      "seconds": -1})
+    assert out["instances"] == 1 and "-1 s of wall time" in out["stopped"]
+
+
 def test_a_forgetful_host_grows_linear_memory_until_the_cap() -> None:
     for path in ("allocate", "returned"):
         out = probe.leak({"runtime": "python", "guest": EXCHANGE, "path": path,
