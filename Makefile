@@ -6,6 +6,10 @@ TOX := $(TOX_VENV)/bin/tox
 # pyenv's python3.10 shim fails unless 3.10 is active, so find the real binary.
 WASM_INTEROP_PY310 ?= $(or $(shell ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1),python3.10)
 export WASM_INTEROP_PY310
+# `make bench` runs on the newest CPython 3.10-3.13 found (pyenv's, else python3): the run's
+# own interpreter is then the newest one each runtime is measured on, without a venv to build.
+WASM_INTEROP_PY_NEWEST ?= $(or $(shell ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[0-3].*/bin/python3.1[0-3] 2>/dev/null | sort -V | tail -n 1),$(PYTHON))
+export WASM_INTEROP_PY_NEWEST
 # Debian packages: BENCH_PACKAGES build the native floor (Debian's rustc, used when rustup has
 # no toolchain) and give the wasm2c runtime its translator (wabt; it compiles with gcc); the
 # tests also use the guest toolchain (rebuild check), chromium (the report is opened in a real
