@@ -34,8 +34,11 @@ from runtimes.base import Role
 from scenarios.record.key import RunKey
 from scenarios.record.paths import PROJECT_ROOT, VENVS
 
-# CPython versions a venv can be provisioned from, oldest first.
-PROVISION_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
+# CPython versions a venv can be provisioned from (and whose venvs a run uses), oldest first;
+# WASM_INTEROP_PYTHONS narrows them (the tests use 3.10 only, so what a run plans does not
+# depend on which venvs an earlier run left behind).
+PROVISION_VERSIONS = tuple(os.environ.get("WASM_INTEROP_PYTHONS", "3.10,3.11,3.12,3.13")
+                           .replace(" ", "").split(","))
 
 
 class HostError(Exception):
@@ -131,7 +134,7 @@ def venv_python(venv: Path) -> Path:
 def provisioned() -> list[str]:
     """Interpreters of venvs this project provisioned earlier."""
     return [str(venv_python(v)) for v in sorted(VENVS.glob("cpython-*"))
-            if venv_python(v).exists()]
+            if venv_python(v).exists() and v.name.removeprefix("cpython-") in PROVISION_VERSIONS]
 
 
 def _stamp() -> str:
@@ -205,8 +208,8 @@ def discover(names: list[str], extra: list[str], allow_provision: bool,
                 log(f"note: {exc}")
         host = probe(python, names)
         key = os.path.realpath(host.python)
-        if key not in seen:
-            seen.add(key)
+        if key not in seen and not any(host.label and h.label == host.label for h in hosts):
+            seen.add(key)  # one host per interpreter version: the first found
             hosts.append(host)
     if not allow_provision:
         return hosts
