@@ -18,6 +18,7 @@ What the binding does, verified on 0.1.2 and worth knowing when reading its numb
 - every module and instance stays in a registry inside the context until the context is
   released, so no instance is freed before its runtime is, and each one alive makes the next
   instantiation slower (the engine's collector walks them all);
+- WASI is wasmhost's own preview1 host, written in Python over host functions;
 - JavaScriptCore cannot stop a running wasm loop (a script's time limit does not reach it),
   there are no serialized modules, and no view of linear memory from Python.
 """
@@ -27,6 +28,7 @@ from __future__ import annotations
 import ctypes
 import re
 import weakref
+from collections.abc import Sequence
 from importlib import metadata
 from typing import Any
 
@@ -43,6 +45,7 @@ from runtimes.base import (
     Runtime,
     RuntimeInfo,
     Trap,
+    WasiResult,
     WasmError,
 )
 
@@ -121,7 +124,7 @@ class Jsc(Runtime):
     summary = ("JavaScriptCore (WebKitGTK) in-process via wasmhost's jsc backend: JavaScript "
                "evaluated through the C API per call; memory copied")
     capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.ISOLATED_MEMORY,
-                              Capability.HOST_IMPORTS})
+                              Capability.HOST_IMPORTS, Capability.WASI})
     frees_instances = False
     keeps_instances_reason = ("wasmhost keeps every instance in a registry inside the "
                               "JavaScriptCore context until the context is released")
@@ -187,6 +190,31 @@ class Jsc(Runtime):
         except wh.Trap as exc:  # the start function trapped
             raise Trap(f"trap: {_message(exc)}") from None
         return JscInstance(instance, module.kinds)
+
+    def run_wasi(self, module: JscModule, argv: Sequence[str]) -> WasiResult:
+        """wasmhost's own WASI host (``wasmhost.wasi.Preview1``, in Python: every WASI call is a
+        host function), bound to the instance's memory, then ``_start``."""
+        from wasmhost.wasi import preview1
+
+        out = bytearray()
+        wasi = preview1.Preview1(args=list(argv), stdout=out.extend)
+        wh = self._wasmhost
+        try:
+            try:
+                instance = wh.Instance(module.module, wasi.imports())
+            except wh.LinkError as exc:
+                raise LinkError(_message(exc)) from None
+            except wh.Trap as exc:
+                raise Trap(f"trap: {_message(exc)}") from None
+            if module.kinds.get("memory") == "memory":  # Preview1.bind needs one; a bare _start not
+                wasi.memory = instance.exports.memory
+            try:
+                instance.exports["_start"]()
+            except preview1.WasiExit as exit_:
+                return WasiResult(exit_.code, bytes(out))
+            return WasiResult(0, bytes(out))
+        finally:
+            wasi.close()
 
     def explain(self, exc: BaseException) -> WasmError:
         if isinstance(exc, self._wasmhost.Trap):  # "Unreachable code should not be executed"
