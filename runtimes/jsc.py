@@ -64,8 +64,6 @@ class JscMemory(Memory):
 
     def __init__(self, memory: Any) -> None:
         self._memory = memory
-        self.read = memory.read  # type: ignore[method-assign]  # the binding's own, unwrapped
-        self.write = memory.write  # type: ignore[method-assign]
 
     def read(self, offset: int, length: int) -> bytes:
         return self._memory.read(offset, length)
