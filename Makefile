@@ -16,6 +16,8 @@ export WASM_INTEROP_PY_NEWEST
 # headless browser), wabt's wasm-validate (it checks the generated modules) and valgrind
 # (`--measure instructions`, which the default run does not use: `apt-get install valgrind`).
 BENCH_PACKAGES := rustc wabt
+# WebKitGTK's JavaScriptCore library, which the jsc runtime loads (wasmhost, ctypes).
+BENCH_PACKAGES += libjavascriptcoregtk-4.1-0
 TEST_PACKAGES := $(BENCH_PACKAGES) libstd-rust-dev-wasm32 lld chromium valgrind
 
 .PHONY: bench test lint bench-deps test-deps
@@ -51,7 +53,7 @@ fi
 endef
 
 bench-deps:
-	$(call install-packages,$(BENCH_PACKAGES),without a Rust toolchain the native floor reads 'unavailable' and without wabt the wasm2c runtime does; install rustc with apt-get or rustup and wabt with apt-get)
+	$(call install-packages,$(BENCH_PACKAGES),without a Rust toolchain the native floor reads 'unavailable' and without wabt the wasm2c runtime does; install rustc with apt-get or rustup and wabt with apt-get; without libjavascriptcoregtk-4.1-0 the jsc runtime reads 'unavailable')
 
 test-deps:
 	$(call install-packages,$(TEST_PACKAGES),the tests that need them will skip)
