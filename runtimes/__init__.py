@@ -33,6 +33,7 @@ BUILTIN: dict[str, str] = {
     "native": "runtimes.native:Native",
     "native-fastcall": "runtimes.native_fastcall:NativeFastcall",
     "wasm2c": "runtimes.wasm2c:Wasm2c",
+    "jsc": "runtimes.jsc:Jsc",
     "v8": "runtimes.v8_miniracer:V8",
 }
 

@@ -110,7 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--python", action="append", default=[], metavar="PATH",
                    help="another interpreter that may host runtimes (repeatable)")
     p.add_argument("--every-interpreter", action="store_true",
-                   help="run each runtime on every interpreter that has it, not just one")
+                   help="run every scenario of each runtime on every interpreter that has it "
+                        "(CPython 3.10-3.13, provisioned when installed); by default each runs "
+                        "on the equal-terms interpreter, plus its per-call scenarios on its "
+                        "newest")
     p.add_argument("--no-provision", action="store_true",
                    help="never create a venv under .venvs/ for runtimes that need another Python")
     p.add_argument("--guest", action="append", default=[], metavar="NAME=PATH",
@@ -203,8 +206,10 @@ def list_everything(names: list[str], extra: list[str]) -> None:
     for h in found:
         if h.problem:
             print(f"  (interpreter {h.python} unusable: {h.problem})")
-    if not any(h.label.startswith("cpython-3.10") for h in found):
-        print("  (a CPython 3.10 venv is provisioned under .venvs/ on the first run that needs it)")
+    missing = [v for v in hosts.PROVISION_VERSIONS if not any(h.is_version(v) for h in found)]
+    if missing:
+        print(f"  (a run provisions a venv under .venvs/ from CPython {' or '.join(missing)} "
+              "when a runtime needs it, for the newest installed, or --every-interpreter)")
     print("\nScenarios (benchmarks in the full profile; in the quick profile):")
     for sc in catalog.all_scenarios().values():
         n = len(sc.benchmarks())
@@ -321,10 +326,15 @@ def _new_run(args: argparse.Namespace) -> int:
         raise UsageError(problem)
     perf_args = pyperf_args(args)
 
-    found = hosts.discover(runtime_names, args.python,
-                           not (args.no_provision or args.plan), log=print)
+    found = hosts.discover(runtime_names, args.python, not (args.no_provision or args.plan),
+                           log=print, every_interpreter=args.every_interpreter)
     pairs, skipped = hosts.plan(runtime_names, found, args.every_interpreter)
-    estimate = progress.Plan.of(pairs, scenarios, profile, args.max_bytes, perf_args)
+    per_interpreter = [n for n in scenario_names if catalog.get(n).per_interpreter]
+    plan = [PlanEntry(a.runtime, a.host.label, a.host.python,
+                      a.host.runtimes.get(a.runtime, {}),
+                      per_interpreter if a.newest_only else None)
+            for a in pairs if per_interpreter or not a.newest_only]
+    estimate = progress.Plan.build(plan, scenarios, profile, args.max_bytes, perf_args)
     if args.plan:
         estimate.show(skipped)
         return 0
@@ -353,15 +363,14 @@ def _new_run(args: argparse.Namespace) -> int:
                   for name, d in decls.items() if name in scenario_names},
         interpreters=[{"label": h.label, "python": h.python, "problem": h.problem}
                       for h in found],
-        plan=[PlanEntry(a.runtime, a.host.label, a.host.python,
-                        a.host.runtimes.get(a.runtime, {})) for a in pairs],
+        plan=plan,
         unavailable=skipped,
     )
     record.write(run_dir, manifest)
-    print(f"Run {run_dir.name}, profile {profile.name}: {len(pairs)} runtime/interpreter pairs "
+    print(f"Run {run_dir.name}, profile {profile.name}: {len(plan)} runtime/interpreter pairs "
           f"x {len(scenarios)} scenarios{' with ' + ' '.join(perf_args) if perf_args else ''}")
     estimate.show(skipped, brief=True)
-    if not pairs:
+    if not plan:
         manifest.finished = results.now()
         record.write(run_dir, manifest)
         print(f"{PROG}: nothing could run; see the reasons above", file=sys.stderr)

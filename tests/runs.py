@@ -42,6 +42,12 @@ def run_cli(module: str, *argv: str, env: dict[str, str] | None = None, timeout:
                           timeout=timeout)
 
 
+def by_runtime(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each runtime's entry that ran every scenario: its row on the equal-terms interpreter
+    (or its only one), not its further row on its newest interpreter (``only``)."""
+    return {e["runtime"]: e for e in manifest["runtimes"].values() if e.get("only") is None}
+
+
 def only_run(results: Path) -> tuple[Path, dict[str, Any]]:
     """The one run folder under ``results`` and its manifest."""
     (run_dir,) = [p for p in results.iterdir() if p.is_dir()]

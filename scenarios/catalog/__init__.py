@@ -220,6 +220,10 @@ class Scenario:
     # The benchmarks the quick profile runs (its headline figures); None: the scenario is not
     # part of the quick profile unless asked for by name (then every benchmark runs).
     headline: Callable[[Benchmark], bool] | None = None
+    # Its cost is mostly Python code (the binding's argument conversion and calls), which each
+    # interpreter runs at its own speed: a run also measures it on each runtime's newest
+    # interpreter, beside the equal-terms one (``hosts.plan``).
+    per_interpreter: bool = False
 
     def __post_init__(self) -> None:
         for settings in (self.defaults, *self.profile_defaults.values()):

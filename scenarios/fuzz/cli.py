@@ -100,9 +100,9 @@ def select_runtimes(spec: str) -> list[str]:
 def assign(names: list[str], extra: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     """Each runtime's interpreter (as benchmark workers get theirs), and why others have none."""
     found = hosts.discover(names, extra, allow_provision=True,
-                           log=lambda m: print(m, file=sys.stderr))
+                           log=lambda m: print(m, file=sys.stderr), newest=False)
     pairs, skipped = hosts.plan(names, found)
-    return {a.runtime: a.host.python for a in pairs}, skipped
+    return {a.runtime: a.host.python for a in pairs if not a.newest_only}, skipped
 
 
 @dataclass

@@ -46,9 +46,10 @@ def execute(run_dir: Path, manifest: Manifest, report: bool = True, debug: bool 
                 entry = manifest.start(p)
                 part_dir = run_dir / "parts" / str(p.key)
                 part_dir.mkdir(parents=True, exist_ok=True)
+                runs = manifest.scenarios_of(p)
                 for sc in scenarios:
                     cell.check_stop()
-                    if sc.name in entry.scenarios:
+                    if sc.name in entry.scenarios or sc.name not in runs:
                         continue
                     extra = guest_args + (("--declared", declarations[sc.name])
                                           if sc.name in declarations else ())

@@ -1,11 +1,16 @@
-"""Interpreters that host runtimes: find them, provision one when a runtime needs it, plan a run.
+"""Interpreters that host runtimes: find them, provision them, plan a run.
 
 A runtime may only exist on some interpreters (wasmer-python has wheels up to CPython 3.10
-only). The orchestrator probes every candidate interpreter (``python -m runtimes.probe``),
-provisions a virtual environment under ``.venvs/`` from an installed CPython when a requested
-runtime is available nowhere yet, then plans: one interpreter for all runtimes when one can
-host them all (so they are compared on equal terms), otherwise each runtime on the first
-interpreter that has it; the python baseline runs on every interpreter used.
+only, pywasm needs 3.11), and most of a binding's cost is Python code, which each interpreter
+runs at its own speed. The orchestrator probes every candidate interpreter (``python -m
+runtimes.probe``) and provisions a virtual environment under ``.venvs/`` from an installed
+CPython when a requested runtime is available nowhere yet, when the newest installed CPython
+is not among them, or for every installed one (``--every-interpreter``). The plan then gives
+each runtime a row on the equal-terms interpreter (the one hosting the most of them, so they
+are compared on one interpreter) and, where another one is newer, a row on its newest
+interpreter that runs the per-interpreter scenarios only (what it costs a user on a current
+Python); a runtime the equal-terms interpreter lacks runs everything on its newest. The python
+baseline runs on every interpreter used, to tell the interpreter's speed from the binding's.
 """
 
 from __future__ import annotations
@@ -29,8 +34,11 @@ from runtimes.base import Role
 from scenarios.record.key import RunKey
 from scenarios.record.paths import PROJECT_ROOT, VENVS
 
-# Interpreters a venv can be provisioned from, newest first, for runtimes that need an older one.
-PROVISION_VERSIONS = ("3.10",)
+# CPython versions a venv can be provisioned from (and whose venvs a run uses), oldest first;
+# WASM_INTEROP_PYTHONS narrows them (the tests use 3.10 only, so what a run plans does not
+# depend on which venvs an earlier run left behind).
+PROVISION_VERSIONS = tuple(os.environ.get("WASM_INTEROP_PYTHONS", "3.10,3.11,3.12,3.13")
+                           .replace(" ", "").split(","))
 
 
 class HostError(Exception):
@@ -48,6 +56,16 @@ class Host:
 
     def has(self, runtime: str) -> bool:
         return not self.problem and self.runtimes.get(runtime, {}).get("available", False)
+
+    @property
+    def version(self) -> tuple[int, ...]:
+        """(3, 13, 0) from the label ``cpython-3.13.0``; () when unknown."""
+        digits = self.label.rpartition("-")[2].split(".")
+        return tuple(int(d) for d in digits) if all(d.isdigit() for d in digits) else ()
+
+    def is_version(self, version: str) -> bool:
+        """Whether this is CPython ``version`` ("3.13"), whatever its patch level."""
+        return not self.problem and self.label.startswith(f"cpython-{version}.")
 
 
 def child_env() -> dict[str, str]:
@@ -116,7 +134,7 @@ def venv_python(venv: Path) -> Path:
 def provisioned() -> list[str]:
     """Interpreters of venvs this project provisioned earlier."""
     return [str(venv_python(v)) for v in sorted(VENVS.glob("cpython-*"))
-            if venv_python(v).exists()]
+            if venv_python(v).exists() and v.name.removeprefix("cpython-") in PROVISION_VERSIONS]
 
 
 def _stamp() -> str:
@@ -174,8 +192,11 @@ def provision(version: str, log: Callable[[str], None]) -> str:
 
 
 def discover(names: list[str], extra: list[str], allow_provision: bool,
-             log: Callable[[str], None]) -> list[Host]:
-    """Probe this interpreter, ``extra`` ones and provisioned venvs; provision if still needed."""
+             log: Callable[[str], None], every_interpreter: bool = False, newest: bool = True
+             ) -> list[Host]:
+    """Probe this interpreter, ``extra`` ones and provisioned venvs; then provision, if
+    allowed, what a run needs: the oldest CPython that hosts a runtime available nowhere yet,
+    the ``newest`` installed CPython, and with ``every_interpreter`` every installed one."""
     seen: set[str] = set()
     hosts: list[Host] = []
     for python in [sys.executable, *extra, *provisioned()]:
@@ -187,27 +208,42 @@ def discover(names: list[str], extra: list[str], allow_provision: bool,
                 log(f"note: {exc}")
         host = probe(python, names)
         key = os.path.realpath(host.python)
-        if key not in seen:
-            seen.add(key)
+        if key not in seen and not any(host.label and h.label == host.label for h in hosts):
+            seen.add(key)  # one host per interpreter version: the first found
             hosts.append(host)
-    missing = [n for n in names if not any(h.has(n) for h in hosts)]
-    if missing and allow_provision:
-        for version in PROVISION_VERSIONS:
-            if any(h.label.startswith(f"cpython-{version}.") and not h.problem for h in hosts):
-                continue
-            try:
-                python = provision(version, log)
-            except HostError as exc:
-                log(f"note: {exc}")
-                continue
-            hosts.append(probe(python, names))
+    if not allow_provision:
+        return hosts
+
+    def add(version: str) -> None:
+        if any(h.is_version(version) for h in hosts):
+            return
+        try:
+            python = provision(version, log)
+        except HostError as exc:
+            log(f"note: {exc}")
+            return
+        hosts.append(probe(python, names))
+
+    installed = [v for v in PROVISION_VERSIONS if find_interpreter(v)]
+    for version in installed:
+        if all(any(h.has(n) for h in hosts) for n in names):
+            break
+        add(version)
+    have = max((h.version for h in hosts if not h.problem), default=())
+    for version in installed if every_interpreter else installed[-1:] if newest else []:
+        if every_interpreter or have < tuple(int(d) for d in version.split(".")):
+            add(version)
     return hosts
 
 
 @dataclass(frozen=True)
 class Assignment:
+    """A runtime on an interpreter; ``newest_only`` marks its further row on its newest
+    interpreter, which runs the per-interpreter scenarios only."""
+
     runtime: str
     host: Host
+    newest_only: bool = False
 
     @property
     def key(self) -> str:
@@ -217,32 +253,36 @@ class Assignment:
 
 def plan(names: list[str], hosts: list[Host], every_interpreter: bool = False
          ) -> tuple[list[Assignment], dict[str, str]]:
-    """Pair runtimes with interpreters; return the pairs and, per runtime left out, why."""
+    """Pair runtimes with interpreters; return the pairs (each runtime's rows together) and,
+    per runtime left out, why."""
     usable = [h for h in hosts if not h.problem]
     runnable = [n for n in names if any(h.has(n) for h in usable)]
     pairs: list[Assignment] = []
     if every_interpreter:
-        pairs = [Assignment(n, h) for h in usable for n in runnable if h.has(n)]
-    else:
-        common = [h for h in usable if all(h.has(n) for n in runnable)]
-        if common:
-            pairs = [Assignment(n, common[0]) for n in runnable]
-        else:
-            for n in runnable:
-                best = max((h for h in usable if h.has(n)),
-                           key=lambda h: sum(h.has(m) for m in runnable))
-                pairs.append(Assignment(n, best))
-        used = {a.host.python: a.host for a in pairs}
-        for baseline in runtimes.with_role(Role.BASELINE):  # runs on every interpreter used
-            if baseline in names:
-                have = {a.host.python for a in pairs if a.runtime == baseline}
-                pairs += [Assignment(baseline, h) for p, h in used.items()
-                          if p not in have and h.has(baseline)]
-    used = [h for h in hosts if any(a.host is h for a in pairs)] or hosts
+        pairs = [Assignment(n, h) for n in runnable for h in usable if h.has(n)]
+    elif usable:
+        # The equal-terms interpreter hosts the most runtimes (the newest of equals).
+        equal = max(usable, key=lambda h: (sum(h.has(n) for n in runnable), h.version))
+        for n in runnable:
+            newest = max((h for h in usable if h.has(n)), key=lambda h: h.version)
+            home = equal if equal.has(n) else newest
+            pairs.append(Assignment(n, home))
+            if newest is not home:
+                pairs.append(Assignment(n, newest, newest_only=True))
+        # The baseline on every interpreter used, with the scope of that interpreter's rows.
+        full = {id(a.host) for a in pairs if not a.newest_only}
+        used = {id(a.host): a.host for a in pairs}
+        for baseline in (b for b in runtimes.with_role(Role.BASELINE) if b in runnable):
+            pairs = [a for a in pairs if a.runtime != baseline]
+            pairs += [Assignment(baseline, h, newest_only=key not in full)
+                      for key, h in used.items() if h.has(baseline)]
+        order = {n: i for i, n in enumerate(runnable)}
+        pairs.sort(key=lambda a: (order[a.runtime], a.newest_only, a.host.version))
+    used_hosts = [h for h in hosts if any(a.host is h for a in pairs)] or hosts
     skipped = {}
     for n in names:
         if n not in runnable:
             reasons = [f"{h.label or h.python}: {h.problem or h.runtimes.get(n, {}).get('reason')}"
-                       for h in used]
+                       for h in used_hosts]
             skipped[n] = "; ".join(reasons) or "no interpreter found"
     return pairs, skipped

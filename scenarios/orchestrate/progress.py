@@ -22,8 +22,7 @@ from runtimes.base import Capability
 from scenarios import catalog
 from scenarios.catalog import profiles
 from scenarios.harness.bench import explicit_settings
-from scenarios.orchestrate.hosts import Assignment
-from scenarios.record.manifest import Manifest
+from scenarios.record.manifest import Manifest, PlanEntry
 
 PROCESS_START_S = 0.45  # a benchmark process: interpreter, imports, runtime, guest compiled
 SECONDS_PER_MODULE_BYTE = 0.8e-6  # a cold compile: Cranelift took 6.5-7.4 s for 8 MiB here
@@ -101,32 +100,27 @@ class Plan:
     profile: profiles.Profile
 
     @classmethod
-    def of(cls, pairs: Iterable[Assignment], scenarios: Sequence[catalog.Scenario],
-           profile: profiles.Profile, max_bytes: int | None, pyperf_args: Sequence[str]
-           ) -> Plan:
-        return cls.build([(a.runtime, a.host.label, a.host.runtimes.get(a.runtime, {}))
-                          for a in pairs], scenarios, profile, max_bytes, pyperf_args)
-
-    @classmethod
     def from_manifest(cls, manifest: Manifest, scenarios: Sequence[catalog.Scenario],
                       profile: profiles.Profile) -> Plan:
-        return cls.build([(p.runtime, p.interpreter, p.info) for p in manifest.plan],
-                         scenarios, profile, manifest.options.max_bytes, manifest.pyperf_args)
+        return cls.build(manifest.plan, scenarios, profile, manifest.options.max_bytes,
+                         manifest.pyperf_args)
 
     @classmethod
-    def build(cls, pairs: Sequence[tuple[str, str, dict[str, Any]]],
-              scenarios: Sequence[catalog.Scenario], profile: profiles.Profile,
-              max_bytes: int | None, pyperf_args: Sequence[str]) -> Plan:
+    def build(cls, pairs: Sequence[PlanEntry], scenarios: Sequence[catalog.Scenario],
+              profile: profiles.Profile, max_bytes: int | None, pyperf_args: Sequence[str]
+              ) -> Plan:
         cells = []
-        for runtime, interpreter, info in pairs:
-            has = capabilities(info)
+        for pair in pairs:
+            has = capabilities(pair.info)
             for sc in scenarios:
+                if pair.only is not None and sc.name not in pair.only:
+                    continue
                 benches = sc.benchmarks(max_bytes, profile.headline_only)
                 declined = not sc.requires <= has
                 seconds = 0.0 if declined else estimate(
                     [b for b in benches if b.requires <= has], sc, profile, pyperf_args)
-                cells.append(Cell(runtime, interpreter, sc.name, len(benches), seconds,
-                                  declined))
+                cells.append(Cell(pair.runtime, pair.interpreter, sc.name, len(benches),
+                                  seconds, declined))
         return cls(tuple(cells), profile)
 
     @property

@@ -132,19 +132,25 @@ class PlanEntry:
     interpreter: str
     python: str
     info: dict[str, Any] = field(default_factory=dict)
+    # The run's scenarios this pair runs when not all of them: a runtime's row on a further
+    # interpreter (its newest, beside its equal-terms row) runs the per-interpreter ones only.
+    only: list[str] | None = None
 
     @property
     def key(self) -> RunKey:
         return RunKey(self.runtime, self.interpreter)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"runtime": self.runtime, "interpreter": self.interpreter, "python": self.python,
-                "info": self.info}
+        out = {"runtime": self.runtime, "interpreter": self.interpreter, "python": self.python,
+               "info": self.info}
+        return out if self.only is None else {**out, "only": self.only}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlanEntry:
+        only = data.get("only")
         return cls(str(data.get("runtime")), str(data.get("interpreter")),
-                   str(data.get("python", "")), dict(data.get("info") or {}))
+                   str(data.get("python", "")), dict(data.get("info") or {}),
+                   [str(s) for s in only] if isinstance(only, list) else None)
 
 
 @dataclass
@@ -156,7 +162,8 @@ class RuntimeEntry(PlanEntry):
 
     @classmethod
     def start(cls, plan: PlanEntry) -> RuntimeEntry:
-        return cls(plan.runtime, plan.interpreter, plan.python, plan.info, plan.key.file)
+        return cls(plan.runtime, plan.interpreter, plan.python, plan.info, plan.only,
+                   file=plan.key.file)
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "file": self.file,
@@ -166,7 +173,8 @@ class RuntimeEntry(PlanEntry):
     def from_dict(cls, data: dict[str, Any]) -> RuntimeEntry:
         plan = PlanEntry.from_dict(data)
         where = f"{plan.key}"
-        return cls(plan.runtime, plan.interpreter, plan.python, plan.info, str(data["file"]),
+        return cls(plan.runtime, plan.interpreter, plan.python, plan.info, plan.only,
+                   str(data["file"]),
                    {n: CellRecord.from_dict(c, f"scenario {n!r} of {where!r}")
                     for n, c in data["scenarios"].items()})
 
@@ -281,9 +289,13 @@ class Manifest:
         entry = self.entry(key)
         return entry.scenarios if entry is not None else {}
 
+    def scenarios_of(self, pair: PlanEntry) -> list[str]:
+        """The scenarios ``pair`` runs, in run order: the run's, or its ``only`` ones."""
+        return [s for s in self.options.scenarios if pair.only is None or s in pair.only]
+
     def left(self) -> list[str]:
         """``runtime@interpreter: scenario`` for every planned cell not recorded yet."""
-        return [f"{p.key}: {s}" for p in self.plan for s in self.options.scenarios
+        return [f"{p.key}: {s}" for p in self.plan for s in self.scenarios_of(p)
                 if s not in self.done(p.key)]
 
     def failures(self, failed: frozenset[Status]) -> list[str]:

@@ -211,15 +211,27 @@ def load_run(run_dir: Path) -> Run:
     keys = list(manifest.runtimes)
     planned = manifest.options.scenarios
     scenarios = list(dict.fromkeys([*planned, *scenario_of.values()]))
-    never = [k for k in (str(p.key) for p in manifest.plan) if k not in keys]
+    pairs = {str(p.key): p for p in manifest.plan}
+    never = [k for k in pairs if k not in keys]
     keys += never  # planned but never started (the run stopped first): shown as "not run"
+    for key, pair in pairs.items():  # a row on a further interpreter: its scenarios only
+        for sc_name in planned:
+            if pair.only is not None and sc_name not in pair.only:
+                elsewhere = [p.interpreter for p in manifest.plan
+                             if p.runtime == pair.runtime and p.only is None]
+                cell_rows[(key, sc_name)] = {
+                    "key": key, "runtime": pair.runtime, "interpreter": pair.interpreter,
+                    "scenario": sc_name, "benchmark": None, "status": Status.NOT_RUN,
+                    "detail": f"this interpreter runs the per-interpreter scenarios only"
+                              f"{'; see ' + ', '.join(elsewhere) if elsewhere else ''}"}
     if not manifest.complete:
         timed = {(key, scenario_of[name]) for key, name in [*benchmarks, *quantities]}
-        missing = _what_is_missing(manifest, planned, timed, never)
+        missing = _what_is_missing(manifest, timed, never)
         for key in keys:
             done = manifest.done(key)
             runtime, interpreter = RunKey.parse(key)
-            for sc_name in planned:
+            owed = manifest.scenarios_of(pairs[key]) if key in pairs else planned
+            for sc_name in owed:
                 if sc_name not in done and (key, sc_name) not in timed:
                     cell_rows[(key, sc_name)] = {
                         "key": key, "runtime": runtime, "interpreter": interpreter,
@@ -246,8 +258,8 @@ def load_run(run_dir: Path) -> Run:
                scenarios, names, missing, quantities, units)
 
 
-def _what_is_missing(manifest: Manifest, planned: list[str],
-                     timed: set[tuple[str, str]], never: list[str]) -> list[str]:
+def _what_is_missing(manifest: Manifest, timed: set[tuple[str, str]], never: list[str]
+                     ) -> list[str]:
     """Sentences for the "incomplete" banner: what an unfinished run never got to.
 
     The orchestrator's ``missing`` list is used when it wrote one; otherwise a scenario absent
@@ -275,7 +287,7 @@ def _what_is_missing(manifest: Manifest, planned: list[str],
                 left.setdefault(key, []).append(scenario)
     else:
         for key, entry in manifest.runtimes.items():
-            left[key] = [s for s in planned if s not in entry.scenarios
+            left[key] = [s for s in manifest.scenarios_of(entry) if s not in entry.scenarios
                          and (key, s) not in timed]
     out += [f"{key}: scenarios not run or not finished: {', '.join(scenarios)}"
             for key, scenarios in left.items() if scenarios]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.bad_guests import CORPUS, BadGuest
-from tests.runs import only_run, run_cli
+from tests.runs import by_runtime, only_run, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +32,7 @@ def test_bad_guest_is_reported_specifically_and_the_run_goes_on(bad: BadGuest, t
     assert "Traceback" not in proc.stdout + proc.stderr
     _, manifest = only_run(tmp_path / "results")
     assert manifest["complete"] and manifest["guests"]["article"]["replaced"]
-    cells = {e["runtime"]: e["scenarios"] for e in manifest["runtimes"].values()}
+    cells = {n: e["scenarios"] for n, e in by_runtime(manifest).items()}
     assert set(WASM_RUNTIMES) <= set(cells), manifest["unavailable"]
     for runtime in WASM_RUNTIMES:
         for scenario, (status, words) in bad.expect.items():

@@ -17,7 +17,7 @@ from scenarios.families.layers import figures as breakdown
 from scenarios.families.lifecycle import figures as lifecycle
 from scenarios.orchestrate.execute import PROG
 from scenarios.reporting import load
-from tests.runs import FAKES, MadeRun, only_run, run_cli
+from tests.runs import FAKES, MadeRun, by_runtime, only_run, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -45,7 +45,7 @@ def test_every_seed_runtime_ran_every_scenario(full_run: tuple[Path, dict, str])
     _, manifest, _ = full_run
     assert manifest["complete"] is True
     assert manifest["options"]["scenarios"] == list(catalog.all_scenarios())
-    ran = {entry["runtime"]: entry for entry in manifest["runtimes"].values()}
+    ran = by_runtime(manifest)
     for name in SEED_RUNTIMES:
         assert name in ran, f"{name} missing; unavailable: {manifest['unavailable']}"
         caps = set(ran[name]["info"]["capabilities"])
@@ -63,7 +63,7 @@ def test_the_lifecycle_scenarios_ran_on_every_runtime(full_run: tuple[Path, dict
     and the run folder holds what the report needs about modules and caches."""
     run_dir, manifest, stdout = full_run
     names = ("cold_start", "compile", "instantiate", "first_call", "cache")
-    for entry in manifest["runtimes"].values():
+    for entry in by_runtime(manifest).values():  # the rows that ran every scenario
         caps = set(entry["info"]["capabilities"])
         for name in names:
             sc = catalog.get(name)
@@ -79,17 +79,17 @@ def test_the_lifecycle_scenarios_ran_on_every_runtime(full_run: tuple[Path, dict
     assert data["modules"] == [{"size": 1024, "bytes": len(m.wasm), "functions": m.functions,
                                 "sha256": m.sha256, "generator": m.describe()["module_generator"]}]
     assert data["flags"] == []  # nothing is judged below 1 MB, and every artifact loaded
-    by_runtime = {r["runtime"]: r for r in data["runtimes"].values()}
+    summary_of = {r["runtime"]: r for r in data["runtimes"].values()}
     for name in ("wasmtime", "wasmer-cranelift", "wasmer-singlepass"):
-        (point,) = by_runtime[name]["compile"]["points"]
+        (point,) = summary_of[name]["compile"]["points"]
         assert point["bytes"] == len(m.wasm) and point["median_s"] > 0
-        reuse = next(v for v in by_runtime[name]["cache"] if v["mechanism"] == "reuse")
+        reuse = next(v for v in summary_of[name]["cache"] if v["mechanism"] == "reuse")
         assert reuse["status"] == "ok" and reuse["speedup"] > 0
-    assert {v["mechanism"]: v["status"] for v in by_runtime["wasmer-cranelift"]["cache"]} == {
+    assert {v["mechanism"]: v["status"] for v in summary_of["wasmer-cranelift"]["cache"]} == {
         "reuse": "ok", "deserialize": "ok", "deserialize_file": "unsupported",
         "disk_hit": "unsupported"}
-    assert by_runtime["python"]["compile"]["points"] == []
-    assert by_runtime["wasmtime"]["pyperf"]["compile"]["loops"] == [1]
+    assert summary_of["python"]["compile"]["points"] == []
+    assert summary_of["wasmtime"]["pyperf"]["compile"]["loops"] == [1]
     assert "lifecycle summary: " in stdout
     assert all(line in stdout for line in lifecycle.notes(data))  # printed under the table
 
@@ -104,7 +104,7 @@ def test_the_lifecycle_scenarios_ran_on_every_runtime(full_run: tuple[Path, dict
 
 def test_the_interpreters_ran_every_scenario(full_run: tuple[Path, dict, str]) -> None:
     _, manifest, _ = full_run
-    ran = {entry["runtime"]: entry for entry in manifest["runtimes"].values()}
+    ran = by_runtime(manifest)
     if "pywasm" not in ran:  # it needs CPython >= 3.11, which a 3.10-only run lacks
         assert "needs CPython >= 3.11" in manifest["unavailable"]["pywasm"]
     for name in ("pywasm3", "pywasm"):
@@ -123,7 +123,7 @@ def test_two_way_scenarios_ran_everywhere_and_say_what_a_runtime_lacks(
     full run): every seed runtime runs them; a memory path a runtime lacks is "unsupported"
     in the manifest with its reason, and the derived figures compute from the files alone."""
     run_dir, manifest, stdout = full_run
-    ran = {e["runtime"]: e for e in manifest["runtimes"].values()}
+    ran = by_runtime(manifest)
     lacks = {"wasmtime": {"typed_view"}, "wasmer-cranelift": {"ctypes"},
              "wasmer-singlepass": {"ctypes"}, "python": {"ctypes", "typed_view"}}
     for name, missing in lacks.items():
@@ -151,16 +151,29 @@ def test_two_way_scenarios_ran_everywhere_and_say_what_a_runtime_lacks(
 
 def test_wasmer_runs_on_cpython_310_with_the_rest(full_run: tuple[Path, dict, str]) -> None:
     _, manifest, stdout = full_run
-    pairs = {(e["runtime"], e["interpreter"]) for e in manifest["runtimes"].values()}
-    by_runtime = dict(sorted(pairs))
-    assert by_runtime["wasmer-cranelift"].startswith("cpython-3.10.")
+    pairs = {(e["runtime"], e["interpreter"]): e.get("only")
+             for e in manifest["runtimes"].values()}
+    equal = by_runtime(manifest)["wasmer-cranelift"]["interpreter"]
+    assert equal.startswith("cpython-3.10.")
     # the interpreter hosting the most runtimes hosts them all but pywasm (CPython >= 3.11
     # only), with a python baseline beside them on each interpreter used
     for name in ("wasmtime", "pywasm3", "python"):
-        assert (name, by_runtime["wasmer-cranelift"]) in pairs, name
+        assert pairs[(name, equal)] is None, name
     interpreters = {i for _, i in pairs}
     assert interpreters == {i for r, i in pairs if r == "python"}
-    assert f"wasmer-cranelift   on {by_runtime['wasmer-cranelift']}" in stdout
+    assert f"wasmer-cranelift   on {equal}" in stdout
+    # and each runtime that installs on a newer one also ran its per-call scenarios there
+    newest = by_runtime(manifest)["pywasm"]["interpreter"]
+    assert newest > equal and pairs[("pywasm", newest)] is None
+    per_interpreter = [s for s in manifest["options"]["scenarios"]
+                       if catalog.get(s).per_interpreter]
+    assert {"no_op", "add_numbers", "reverse_string", "host_call"} <= set(per_interpreter)
+    assert pairs[("python", newest)] is None  # pywasm's reference runs everything there
+    for name in ("wasmtime", "pywasm3", "native"):
+        assert pairs[(name, newest)] == per_interpreter, name
+        entry = manifest["runtimes"][f"{name}@{newest}"]
+        assert set(entry["scenarios"]) == set(per_interpreter), name
+    assert ("wasmer-cranelift", newest) not in pairs
 
 
 def test_unavailable_runtimes_are_listed_with_a_reason(full_run: tuple[Path, dict, str]) -> None:
@@ -175,10 +188,12 @@ def test_unavailable_runtimes_are_listed_with_a_reason(full_run: tuple[Path, dic
 def test_pyperf_files_hold_every_benchmark_with_provenance(full_run: tuple[Path, dict, str]
                                                           ) -> None:
     run_dir, manifest, _ = full_run
-    benches = {b.name: b for sc in catalog.all_scenarios().values() for b in sc.benchmarks(1024)}
     for name in {g for sc in catalog.all_scenarios().values() for g in sc.guests}:
         assert manifest["guests"][name]["sha256"] == guest.get(name).sha256
     for key, entry in manifest["runtimes"].items():
+        # a row on a further interpreter: the benchmarks of its per-interpreter scenarios
+        benches = {b.name: b for name, sc in catalog.all_scenarios().items()
+                   if name in entry.get("only", [name]) for b in sc.benchmarks(1024)}
         cells = {name: b for sc in entry["scenarios"].values()
                  for name, b in sc["benchmarks"].items()}
         assert sorted(cells) == sorted(benches), key
@@ -204,7 +219,7 @@ def test_lowest_paths_and_the_native_floor_ran_everything(full_run: tuple[Path, 
     """Each ran every scenario its capabilities allow; native lacks, besides, what only a
     wasm build has (exports with packed 32-bit offsets, a wasm memory to grow), and says so."""
     _, manifest, _ = full_run
-    ran = {entry["runtime"]: entry for entry in manifest["runtimes"].values()}
+    ran = by_runtime(manifest)
     for name in LAYER_RUNTIMES:
         assert name in ran, f"{name} missing; unavailable: {manifest['unavailable']}"
         cells = ran[name]["scenarios"]
@@ -252,7 +267,7 @@ def misbehaving_run(tmp_path_factory: pytest.TempPathFactory) -> MadeRun:
 
 def test_misbehaving_runtimes_are_recorded_and_the_run_goes_on(misbehaving_run: MadeRun) -> None:
     run_dir, manifest = misbehaving_run.path, misbehaving_run.manifest
-    cells = {e["runtime"]: e["scenarios"] for e in manifest["runtimes"].values()}
+    cells = {n: e["scenarios"] for n, e in by_runtime(manifest).items()}
 
     wrong = cells["wrong-answer"]
     assert wrong["no_op"]["status"] == "ok"
@@ -302,7 +317,7 @@ def test_the_failures_are_named_on_the_last_line(misbehaving_run: MadeRun) -> No
 
 def test_a_real_runtime_abort_is_recorded_with_its_last_words(misbehaving_run: MadeRun) -> None:
     manifest = misbehaving_run.manifest
-    cells = {e["runtime"]: e["scenarios"] for e in manifest["runtimes"].values()}
+    cells = {n: e["scenarios"] for n, e in by_runtime(manifest).items()}
     if "wrong-store" not in cells:
         pytest.skip(f"wasmtime unavailable here: {manifest['unavailable']}")
     for scenario in ("no_op", "add_numbers"):

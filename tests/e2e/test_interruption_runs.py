@@ -10,6 +10,8 @@ from typing import Any
 import pyperf
 import pytest
 
+from tests.runs import by_runtime
+
 pytestmark = pytest.mark.e2e
 
 SCENARIOS = ("interrupt_latency", "interrupt_overhead", "recovery")
@@ -35,7 +37,7 @@ def _rows(summary: dict[str, Any], table: str, runtime: str) -> dict[tuple, dict
 def test_every_runtime_completes_every_mechanism_it_has(run: tuple) -> None:
     _, manifest, _ = run
     assert manifest["complete"]
-    cells = {e["runtime"]: e["scenarios"] for e in manifest["runtimes"].values()}
+    cells = {n: e["scenarios"] for n, e in by_runtime(manifest).items()}
     assert {"wasmtime", *WASMER, "python"} <= set(cells), manifest["unavailable"]
     for runtime, scenarios in cells.items():
         for name in SCENARIOS:

@@ -89,11 +89,12 @@ register(Scenario(
 register(Scenario(
     "no_op", "call an exported function that does nothing: the boundary crossing itself",
     frozenset(), lambda: [Benchmark("no_op", "no_op", _no_op, guest=GUEST)], (GUEST,),
-    {"no_op": "() -> ()"}, headline=named("no_op")))
+    {"no_op": "() -> ()"}, headline=named("no_op"), per_interpreter=True))
 register(Scenario(
     "add_numbers", "add_numbers(10, 20) == 30: two i32 in, one out",
     frozenset(), lambda: [Benchmark("add_numbers", "add_numbers", _add_numbers, guest=GUEST)],
-    (GUEST,), {"add_numbers": "(i32, i32) -> i32"}, headline=named("add_numbers")))
+    (GUEST,), {"add_numbers": "(i32, i32) -> i32"}, headline=named("add_numbers"),
+    per_interpreter=True))
 register(Scenario(
     "reverse_string", "write a string into linear memory, reverse it in place, read it back",
     NEEDS_MEMORY,
@@ -101,7 +102,7 @@ register(Scenario(
              for n in STRING_SIZES], (GUEST,),
     {**ALLOC, "reverse_string_in_place": "(i32, i32) -> ()"},
     # 1 KiB and 16 KiB: the round trip, and its cost per extra KiB
-    headline=named("reverse_string/1024", "reverse_string/16384")))
+    headline=named("reverse_string/1024", "reverse_string/16384"), per_interpreter=True))
 register(Scenario(
     "sum_array", "pack a list of i32 (struct) into linear memory and sum it in the guest",
     NEEDS_MEMORY,

@@ -110,4 +110,4 @@ register(Scenario(
     "host_call", f"the guest calls a host import {N_CALLS} times (no-op, add, log) vs the same "
     "loop without it: the cost of one callback",
     frozenset({Capability.HOST_IMPORTS, Capability.MEMORY}), _benchmarks, (GUEST,), EXPORTS,
-    headline=named("host_call/none", "host_call/noop")))
+    headline=named("host_call/none", "host_call/noop"), per_interpreter=True))

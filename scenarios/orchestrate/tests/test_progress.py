@@ -11,14 +11,25 @@ import pytest
 from scenarios import catalog
 from scenarios.catalog import profiles
 from scenarios.orchestrate import progress
+from scenarios.record.manifest import PlanEntry
 
 INFO = {"capabilities": ["memory", "host_imports"]}
 
 
 def _plan(profile: str = "quick", pyperf_args: tuple[str, ...] = ()) -> progress.Plan:
     scenarios = [catalog.get(n) for n in ("no_op", "reverse_string", "host_call", "compile")]
-    return progress.Plan.build([("rt", "cpython-x", INFO)], scenarios,
+    return progress.Plan.build([PlanEntry("rt", "cpython-x", "/py/x", INFO)], scenarios,
                                profiles.get(profile), None, pyperf_args)
+
+
+def test_a_row_on_a_further_interpreter_plans_only_its_scenarios() -> None:
+    scenarios = [catalog.get(n) for n in ("no_op", "compile")]
+    pairs = [PlanEntry("rt", "cpython-3.10.13", "/py/a", INFO),
+             PlanEntry("rt", "cpython-3.13.0", "/py/b", INFO, only=["no_op"])]
+    plan = progress.Plan.build(pairs, scenarios, profiles.get("quick"), None, ())
+    assert [(c.interpreter, c.scenario) for c in plan.cells] == [
+        ("cpython-3.10.13", "no_op"), ("cpython-3.10.13", "compile"),
+        ("cpython-3.13.0", "no_op")]
 
 
 def test_a_cell_the_runtime_cannot_run_costs_nothing_and_is_marked() -> None:

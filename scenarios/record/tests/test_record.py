@@ -82,6 +82,18 @@ def test_optional_keys_are_written_only_when_set() -> None:
         "status": "ok", "detail": "", "benchmarks": {"no_op": {"status": "ok", "detail": ""}}}
 
 
+def test_a_row_on_a_further_interpreter_owes_only_its_scenarios() -> None:
+    m = Manifest("r1", options=record.Options(scenarios=["no_op", "compile", "add_numbers"]),
+                 plan=[record.PlanEntry("python", "cpython-3.10.13", "/bin/a"),
+                       record.PlanEntry("python", "cpython-3.13.0", "/bin/b",
+                                        only=["add_numbers", "no_op"])])
+    assert m.scenarios_of(m.plan[1]) == ["no_op", "add_numbers"]  # in the run's order
+    assert m.left()[3:] == ["python@cpython-3.13.0: no_op", "python@cpython-3.13.0: add_numbers"]
+    again = Manifest.from_dict(json.loads(json.dumps(m.to_dict())))
+    assert again.plan == m.plan and "only" not in m.to_dict()["plan"][0]
+    assert m.start(m.plan[1]).only == ["add_numbers", "no_op"]
+
+
 def test_unknown_keys_survive_a_round_trip() -> None:
     data = {"schema": 1, "runtimes": {}, "options": {}, "unavailable": {}, "later": [1]}
     assert Manifest.from_dict(data).to_dict()["later"] == [1]

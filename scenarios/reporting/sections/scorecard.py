@@ -235,14 +235,17 @@ def markup(report: Report, table: dict[str, dict[str, Score]], top: dict[str, se
         cells += [_cell(key, c, row[c.id], key in top.get(c.id, set()), links[c.id])
                   for c in shown]
         rows.append(Markup('<tr data-runtime="{}">{}</tr>').format(key, Markup("").join(cells)))
+    further = any(p.only is not None for p in report.run.manifest.plan)
     return Markup(
         '<p>The questions a reader brings, one row per runtime (and the interpreter it ran '
         'on): medians with their 95 % interval below (percentile bootstrap over worker '
-        'processes); a word where there is no number. Headers link to the explanation; every '
-        'benchmark is in the folded tables below.</p>'
+        'processes); a word where there is no number. {}Headers link to the explanation; '
+        'every benchmark is in the folded tables below.</p>'
         '<div class="scroll"><table class="scorecard"><caption>{}</caption><thead><tr>{}</tr>'
         '</thead><tbody>{}</tbody></table></div>').format(
-        caption(report), Markup("").join(head), Markup("").join(rows))
+        Markup('A runtime\'s second row is its newest interpreter, with the per-call '
+               'questions only (<a href="#interpreters">across interpreters</a>). ')
+        if further else "", caption(report), Markup("").join(head), Markup("").join(rows))
 
 
 def _cell(key: str, column: Column, score: Score, is_best: bool, link: str) -> Markup:
