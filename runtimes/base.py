@@ -375,6 +375,10 @@ class Runtime(ABC):
     # process until the kernel kills it, and reports say why its "after drop" figure is high.
     frees_instances: ClassVar[bool] = True
     keeps_instances_reason: ClassVar[str] = ""
+    # The CPython versions the binding installs on, as a version specifier (``<3.11``;
+    # empty: any), as its pyproject marker says: a run provisions an interpreter for a runtime
+    # found nowhere only where it could load.
+    python_versions: ClassVar[str] = ""
 
     _availability: ClassVar[Availability | None] = None
 

@@ -144,6 +144,7 @@ class Pywasm(Runtime):
     summary = "pywasm, a WebAssembly interpreter in pure Python (Runtime.invocate, bytearray)"
     capabilities = frozenset({Capability.ANY_MODULE, Capability.MEMORY, Capability.ISOLATED_MEMORY,
                               Capability.HOST_IMPORTS})
+    python_versions = ">=3.11"  # it uses typing.Self
     max_payload_bytes = 1024
     payload_limit_reason = ("a pure-Python interpreter spends tens of microseconds per guest "
                             "loop iteration: larger payloads take seconds to minutes per operation")

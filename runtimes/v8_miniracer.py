@@ -317,6 +317,10 @@ class V8(Runtime):
         from py_mini_racer import MiniRacer
 
         self.racer = MiniRacer()
+        # Closed when this runtime goes or, at the latest, at exit (atexit): left to
+        # MiniRacer.__del__ during the interpreter's finalization, closing joins its event-loop
+        # thread, a daemon thread CPython 3.13 no longer runs then, and the process never ends.
+        weakref.finalize(self, self.racer.close)
         self.racer.eval(PRELUDE)
         # mini-racer's asyncio loop (private: the binding names it nowhere else), where host
         # function wrappers are entered and interruptible calls are run as cancelable tasks.

@@ -158,6 +158,7 @@ class _Wasmer(Runtime):
     instance_class: ClassVar[type[WasmerInstance]] = WasmerInstance
     binding: ClassVar[str] = "public API: export objects, Memory.buffer via memoryview"
     lowest_path_of: ClassVar[str] = ""  # see RuntimeInfo.lowest_path_of
+    python_versions = "<3.11"  # wasmer-python's wheels stop at CPython 3.10
 
     @classmethod
     def _module_name(cls) -> str:

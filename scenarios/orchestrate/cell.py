@@ -69,6 +69,10 @@ def stoppable() -> Iterator[None]:
 
 
 # What a dying runtime says last: a Rust panic's message, or CPython's fatal error line.
+# How long a benchmark process may take to end once its last benchmark is recorded.
+EXIT_GRACE_S = 30.0
+LINGERED = (f"the process had not ended {EXIT_GRACE_S:g} s after its last benchmark and was "
+            "killed (its results were already recorded)")
 _CRASH_MESSAGE = re.compile(r"panicked at [^\n]*\n([^\n]+)|Fatal Python error: ([^\n]+)")
 
 
@@ -95,8 +99,11 @@ def _read(path: Path) -> str:
 
 
 def spawn(cmd: list[str], log_path: Path, events_path: Path, idle_limit: float,
-          on_events: Callable[[Path], None] | None = None) -> tuple[int, bool]:
-    """Run ``cmd`` in its own process group; kill the group if ``events_path`` stalls.
+          on_events: Callable[[Path], None] | None = None,
+          finished: Callable[[Path], bool] | None = None) -> tuple[int, bool]:
+    """Run ``cmd`` in its own process group; kill the group if ``events_path`` stalls, or if
+    it has not ended ``EXIT_GRACE_S`` after ``finished(events_path)`` said its work is done
+    (a binding whose threads hang the interpreter's exit: its results are already written).
 
     Returns (exit code, killed for lack of progress). ``on_events(events_path)`` is called
     whenever the events file grew (progress). A requested stop (``Stop``) or any other
@@ -107,7 +114,7 @@ def spawn(cmd: list[str], log_path: Path, events_path: Path, idle_limit: float,
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, env=hosts.child_env(),
                                 cwd=PROJECT_ROOT, start_new_session=True)
-        last_change, last_size = time.monotonic(), -1
+        last_change, last_size, done_at = time.monotonic(), -1, None
         try:
             while True:
                 try:
@@ -115,11 +122,18 @@ def spawn(cmd: list[str], log_path: Path, events_path: Path, idle_limit: float,
                 except subprocess.TimeoutExpired:
                     check_stop()
                 size = events_path.stat().st_size if events_path.exists() else 0
+                now = time.monotonic()
                 if size != last_size:
-                    last_change, last_size = time.monotonic(), size
+                    last_change, last_size = now, size
                     if on_events is not None:
                         on_events(events_path)
-                elif time.monotonic() - last_change > idle_limit:
+                    if done_at is None and finished is not None and finished(events_path):
+                        done_at = now
+                elif done_at is not None and now - done_at > EXIT_GRACE_S:
+                    log.write(f"\n{LINGERED}\n")
+                    _kill_group(proc)
+                    return proc.wait(), False
+                elif now - last_change > idle_limit:
                     _kill_group(proc)
                     return proc.wait(), True
         except BaseException:
@@ -138,6 +152,8 @@ def _death(rc: int, stalled: bool, log_text: str, watchdog_text: str, call_timeo
     """Why a benchmark process tree ended abnormally, as (status, detail)."""
     if stalled:
         return Status.TIMEOUT, "no progress: the process tree was killed by the orchestrator"
+    if LINGERED in log_text:
+        return Status.OK, LINGERED
     if "Timeout (" in watchdog_text:
         return Status.TIMEOUT, f"a call ran past --call-timeout={call_timeout:g}s and was stopped"
     if worker_detail:
@@ -223,8 +239,10 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path,
             cmd += ["--benchmarks", ",".join(remaining)]
         before = len(names) - len(remaining)
         idle = (spec.call_timeout * 12 + 60) * (callgrind.SLOWDOWN if spec.measure != "time" else 1)
+        todo = len(remaining)
         rc, stalled = spawn(cmd, Path(f"{stem}.log"), events_path, idle,
-                            progress and (lambda path, b=before: progress(b + settled(path))))
+                            progress and (lambda path, b=before: progress(b + settled(path))),
+                            lambda path, n=todo: settled(path) >= n)
         _remove_leftovers(part_dir)
         events = read_events(events_path)
         kinds = {e["event"] for e in events}
@@ -256,8 +274,8 @@ def run_cell(spec: CellSpec, names: list[str], part_dir: Path,
         if rc == 0 and not stalled:
             break
         pending = pending or next((n for n in begin if n not in result.benchmarks), None)
-        if pending is None:
-            result.detail = "{}: {}".format(*death)
+        if pending is None:  # every benchmark recorded: how the process ended is a note
+            result.detail = death[1] if death[0] == Status.OK else "{}: {}".format(*death)
             break
         result.benchmarks[pending] = BenchmarkRecord(*death)
         remaining = [n for n in begin if n not in result.benchmarks]

@@ -225,15 +225,24 @@ def discover(names: list[str], extra: list[str], allow_provision: bool,
         hosts.append(probe(python, names))
 
     installed = [v for v in PROVISION_VERSIONS if find_interpreter(v)]
-    for version in installed:
-        if all(any(h.has(n) for h in hosts) for n in names):
-            break
-        add(version)
+    for version in installed:  # the oldest that may load a runtime available nowhere yet
+        missing = [n for n in names if not any(h.has(n) for h in hosts)]
+        if any(loads_on(n, version) for n in missing):
+            add(version)
     have = max((h.version for h in hosts if not h.problem), default=())
     for version in installed if every_interpreter else installed[-1:] if newest else []:
         if every_interpreter or have < tuple(int(d) for d in version.split(".")):
             add(version)
     return hosts
+
+
+def loads_on(name: str, version: str) -> bool:
+    """Whether runtime ``name`` declares it may load on CPython ``version`` ("3.12")."""
+    # packaging is the orchestrator's; benchmark processes import this module without it
+    from packaging.specifiers import SpecifierSet
+
+    wanted = runtimes.get(name).python_versions
+    return not wanted or SpecifierSet(wanted).contains(f"{version}.0")
 
 
 @dataclass(frozen=True)

@@ -98,3 +98,10 @@ def test_probe_reports_this_interpreter() -> None:
 def test_probe_of_a_missing_interpreter_is_a_problem_not_a_crash() -> None:
     host = hosts.probe("/nonexistent/python", ["python"])
     assert host.problem and not host.has("python")
+
+
+def test_a_runtime_is_provisioned_for_only_where_it_declares_it_loads() -> None:
+    assert hosts.loads_on("wasmer-cranelift", "3.10")
+    assert not hosts.loads_on("wasmer-llvm", "3.11")  # nothing newer is tried for it
+    assert not hosts.loads_on("pywasm", "3.10") and hosts.loads_on("pywasm", "3.13")
+    assert hosts.loads_on("wasmtime", "3.12")  # declares nothing: any
