@@ -278,13 +278,13 @@ def plan(names: list[str], hosts: list[Host], every_interpreter: bool = False
             pairs.append(Assignment(n, home))
             if newest is not home:
                 pairs.append(Assignment(n, newest, newest_only=True))
-        # The baseline on every interpreter used, with the scope of that interpreter's rows.
-        full = {id(a.host) for a in pairs if not a.newest_only}
+        # The baseline on every interpreter used: everything on the equal-terms one, the
+        # per-interpreter scenarios elsewhere (what tells interpreter from binding speed).
         used = {id(a.host): a.host for a in pairs}
         for baseline in (b for b in runtimes.with_role(Role.BASELINE) if b in runnable):
             pairs = [a for a in pairs if a.runtime != baseline]
-            pairs += [Assignment(baseline, h, newest_only=key not in full)
-                      for key, h in used.items() if h.has(baseline)]
+            pairs += [Assignment(baseline, h, newest_only=h is not equal)
+                      for h in used.values() if h.has(baseline)]
         order = {n: i for i, n in enumerate(runnable)}
         pairs.sort(key=lambda a: (order[a.runtime], a.newest_only, a.host.version))
     used_hosts = [h for h in hosts if any(a.host is h for a in pairs)] or hosts

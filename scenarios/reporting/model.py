@@ -39,6 +39,9 @@ class Report:
     labels: dict[str, str]
     colors: dict[str, str]
     _summaries: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    # ``cells`` rows by (key, benchmark) and, for rows naming no benchmark, by (key, scenario):
+    # built on first use (a report looks cells up thousands of times; ``cells`` is not changed)
+    _rows: tuple[dict, dict] | None = field(default=None, init=False, repr=False)
 
     # --- what sections usually need ------------------------------------------------------
 
@@ -91,19 +94,30 @@ class Report:
         mine = set(self.cells.loc[self.cells["scenario"] == scenario, "benchmark"].dropna())
         return [n for n in names if n in mine]
 
+    def _lookup(self) -> tuple[dict, dict]:
+        if self._rows is None:
+            by_benchmark: dict[tuple[str, str], dict[str, Any]] = {}
+            by_scenario: dict[tuple[str, str], dict[str, Any]] = {}
+            for row in self.cells.to_dict("records"):
+                if isinstance(row["benchmark"], str):
+                    by_benchmark.setdefault((row["key"], row["benchmark"]), row)
+                else:
+                    by_scenario.setdefault((row["key"], row["scenario"]), row)
+            self._rows = by_benchmark, by_scenario
+        return self._rows
+
     def cell(self, key: str, benchmark: str) -> dict[str, Any] | None:
-        rows = self.cells[(self.cells["key"] == key) & (self.cells["benchmark"] == benchmark)]
-        return None if rows.empty else rows.iloc[0].to_dict()
+        row = self._lookup()[0].get((key, benchmark))
+        return None if row is None else dict(row)
 
     def why_no_number(self, key: str, benchmark: str, scenario: str) -> tuple[str, str]:
         """(status, reason) of a cell without a number, from the benchmark or its scenario."""
         cell = self.cell(key, benchmark)
         if cell is None:  # the scenario as a whole: unsupported, unavailable, not run, ...
-            rows = self.cells[(self.cells["key"] == key) & (self.cells["scenario"] == scenario)
-                              & self.cells["benchmark"].isna()]
-            if rows.empty:
+            row = self._lookup()[1].get((key, scenario))
+            if row is None:
                 return "absent", "not attempted in this run"
-            return rows.iloc[0]["status"], rows.iloc[0]["detail"]
+            return row["status"], row["detail"]
         return cell["status"], cell["detail"]
 
     def value_text(self, key: str, benchmark: str, scenario: str) -> str:

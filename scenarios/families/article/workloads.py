@@ -84,8 +84,8 @@ ALLOC = {"memory": "memory", "allocate": "(i32) -> i32"}
 
 register(Scenario(
     "loop_overhead", "the timing loop alone (per statement): the floor under every value",
-    frozenset(), lambda: [Benchmark("loop_overhead", "loop_overhead", _loop_overhead)],
-    headline=named("loop_overhead")))
+    # not in the quick profile: only the layer breakdown (the full profile's) reads it
+    frozenset(), lambda: [Benchmark("loop_overhead", "loop_overhead", _loop_overhead)]))
 register(Scenario(
     "no_op", "call an exported function that does nothing: the boundary crossing itself",
     frozenset(), lambda: [Benchmark("no_op", "no_op", _no_op, guest=GUEST)], (GUEST,),

@@ -425,6 +425,8 @@ register(Scenario(
     "interrupt_latency", "stop an infinite loop 1/10/100 ms after it started: time from the "
     "deadline to control back in Python", frozenset(), _latency_benchmarks, (GUEST,),
     {"spin": EXPORTS["spin"]}, defaults=ONE_PER_VALUE,
+    # every value starts a guest process: 2 a process and no warm-up in the quick profile
+    profile_defaults={"quick": {"warmups": 0, "values": 2}},
     headline=named(f"interrupt_latency/{EPOCH}/10ms", f"interrupt_latency/{KILL}/10ms")))
 register(Scenario(
     "interrupt_overhead", "fib(25) and a 300,000-round loop with an interruption mechanism "
