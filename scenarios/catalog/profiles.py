@@ -1,13 +1,14 @@
 """Run profiles: how much of the catalogue a run measures, and how hard.
 
 ``quick`` (the default) answers every question of the report's scorecard in minutes: every
-runtime and interpreter pair, every scenario family with its headline benchmarks (a few
-payload sizes, a 1 MiB generated module for the cache question, the 10 ms deadline), 3 fresh
-worker processes per benchmark, values of at least 20 ms (a fifth of pyperf's default: the
-spread between processes, not within a value, limits a figure's interval). ``full`` is the
-whole catalogue with the quick profile's settings, fewer processes for the lifecycle's
-fresh-instance and fresh-process scenarios and no 100 KiB module (so that it ends within 45
-minutes on a 2-core machine); ``rigorous`` the whole catalogue with pyperf's own default of 20
+runtime on the equal-terms interpreter and its per-call scenarios on its newest (see
+``hosts.plan``), every scenario family with its headline benchmarks (a few payload sizes, a
+1 MiB generated module for the cache question, the 10 ms deadline; the layer breakdown is the
+full profile's), 3 fresh worker processes per benchmark, values of at least 10 ms (a tenth of
+pyperf's default: the spread between processes, not within a value, limits a figure's
+interval). ``full`` is the whole catalogue with values of at least 20 ms, fewer processes
+for the lifecycle's fresh-instance and fresh-process scenarios and no 100 KiB module (so that
+it ends within 45 minutes on a 2-core machine); ``rigorous`` the whole catalogue with pyperf's own default of 20
 processes per benchmark and every module size.
 
 A profile's pyperf settings are defaults: a scenario's or a benchmark's own declared
@@ -35,8 +36,8 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("quick", "every runtime and scenario family, headline benchmarks only, "
-            "modules of 10 KiB and 1 MiB; 3 processes x 3 values of at least 20 ms per "
-            "benchmark", {"processes": 3, "values": 3, "min_time": 0.02}, "10K,1M",
+            "modules of 10 KiB and 1 MiB; 3 processes x 3 values of at least 10 ms per "
+            "benchmark", {"processes": 3, "values": 3, "min_time": 0.01}, "10K,1M",
             headline_only=True),
     Profile("full", "every scenario and benchmark, payloads up to 1 MiB, modules of 10 KiB, "
             "1 MiB and 8 MiB; 3 processes x 3 values of at least 20 ms per benchmark",
