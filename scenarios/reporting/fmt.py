@@ -52,6 +52,8 @@ def ns(value: float, compact: bool = False) -> str:
 def _scaled(value: float, units: tuple[tuple[float, str], ...], compact: bool) -> str:
     if value is None or not math.isfinite(value):
         return "—"
+    if abs(value) < 1e-3:  # below a thousandth of the smallest unit: a fit's zero, say
+        return f"0 {units[0][1]}"
     for scale, unit in units:
         shown = sig3(value / scale)
         if compact and "." in shown:

@@ -88,7 +88,8 @@ def test_geomean() -> None:
 
 @pytest.mark.parametrize(("ns", "text"), [
     (0.5, "0.500 ns"), (12.345, "12.3 ns"), (999.6, "1.00 µs"), (1234, "1.23 µs"),
-    (999_600, "1.00 ms"), (12_345_678, "12.3 ms"), (3e9, "3.00 s"), (float("nan"), "—")])
+    (999_600, "1.00 ms"), (12_345_678, "12.3 ms"), (3e9, "3.00 s"), (float("nan"), "—"),
+    (1.55e-14, "0 ns"), (-2e-9, "0 ns"), (0.0012, "0.00120 ns")])  # a fit's zero: no decimals
 def test_durations_are_written_with_three_digits_and_a_unit(ns: float, text: str) -> None:
     assert fmt.ns(ns) == text
 
