@@ -215,10 +215,12 @@ def load_run(run_dir: Path) -> Run:
     never = [k for k in pairs if k not in keys]
     keys += never  # planned but never started (the run stopped first): shown as "not run"
     for key, pair in pairs.items():  # a row on a further interpreter: its scenarios only
+        if pair.only is None:
+            continue
+        elsewhere = [p.interpreter for p in manifest.plan
+                     if p.runtime == pair.runtime and p.only is None]
         for sc_name in planned:
-            if pair.only is not None and sc_name not in pair.only:
-                elsewhere = [p.interpreter for p in manifest.plan
-                             if p.runtime == pair.runtime and p.only is None]
+            if sc_name not in pair.only:
                 cell_rows[(key, sc_name)] = {
                     "key": key, "runtime": pair.runtime, "interpreter": pair.interpreter,
                     "scenario": sc_name, "benchmark": None, "status": Status.NOT_RUN,
