@@ -101,6 +101,17 @@ def test_dropped_modules_and_instances_are_freed_in_v8(runtime: V8) -> None:
     assert runtime.racer.eval(count) == "1,0" and kept.id > 3
 
 
+def test_instances_made_and_dropped_one_after_another_are_all_freed(runtime: V8) -> None:
+    module = runtime.compile(guest.get("article").wasm)
+    for _ in range(10):  # first_call's pattern: the next instance exists before the last goes
+        instance = runtime.instantiate(module)
+        add = instance.export("add_numbers")
+        assert add(1, 2) == 3
+    del instance, add
+    runtime.instantiate(module)  # frees the ten, then makes one
+    assert runtime.racer.eval("Object.keys(__wib.insts).length") == 1
+
+
 def test_host_function_wrappers_are_closed_once_the_instance_is_dropped(runtime: V8) -> None:
     callbacks = runtime.racer._ctx._active_cancelable_mr_task_callbacks
     before = len(callbacks)
