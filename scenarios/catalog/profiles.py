@@ -7,8 +7,9 @@ runtime on the equal-terms interpreter and its per-call scenarios on its newest 
 full profile's), 3 fresh worker processes per benchmark, values of at least 10 ms (a tenth of
 pyperf's default: the spread between processes, not within a value, limits a figure's
 interval). ``full`` is the whole catalogue with values of at least 20 ms, fewer processes
-for the lifecycle's fresh-instance and fresh-process scenarios and no 100 KiB module (so that
-it ends within 45 minutes on a 2-core machine); ``rigorous`` the whole catalogue with pyperf's
+for the lifecycle's fresh-instance and fresh-process scenarios and no 100 KiB module (it ended
+within 45 minutes on a 2-core machine before the JavaScriptCore, V8 and newest-interpreter
+rows; with them it took 73, see the README); ``rigorous`` the whole catalogue with pyperf's
 own default of 20 processes per benchmark and every module size.
 
 A profile's pyperf settings are defaults: a scenario's or a benchmark's own declared
